@@ -84,6 +84,52 @@ pub fn chain_order(a: &FundTransaction, b: &FundTransaction) -> std::cmp::Orderi
 }
 
 impl FundChain {
+    /// The running total of one step.
+    pub fn total(&self, fund_type: FundType) -> Fen {
+        match fund_type {
+            FundType::Commitment => self.committed,
+            FundType::Transfer => self.transferred,
+            FundType::Allocation => self.allocated,
+            FundType::Payment => self.paid,
+            FundType::Expenditure => self.spent,
+            FundType::Refund => self.refunded,
+            FundType::CarryOver => self.carried_over,
+        }
+    }
+
+    /// The running total of one step, for updating.
+    pub fn total_mut(&mut self, fund_type: FundType) -> &mut Fen {
+        match fund_type {
+            FundType::Commitment => &mut self.committed,
+            FundType::Transfer => &mut self.transferred,
+            FundType::Allocation => &mut self.allocated,
+            FundType::Payment => &mut self.paid,
+            FundType::Expenditure => &mut self.spent,
+            FundType::Refund => &mut self.refunded,
+            FundType::CarryOver => &mut self.carried_over,
+        }
+    }
+
+    /// Plain sums per step, without checking the chain: how stored figures
+    /// are totalled, so a total always equals its transactions.
+    pub fn sum<'a>(txns: impl IntoIterator<Item = &'a FundTransaction>) -> FundChain {
+        let mut chain = FundChain::default();
+        for t in txns {
+            let total = chain.total_mut(t.fund_type);
+            *total = Fen(total.0.saturating_add(t.amount.0));
+        }
+        chain
+    }
+
+    /// Adds the step totals of another chain.
+    pub fn merge(&mut self, other: &FundChain) {
+        for t in FundType::ALL {
+            let add = other.total(*t);
+            let total = self.total_mut(*t);
+            *total = Fen(total.0.saturating_add(add.0));
+        }
+    }
+
     /// Allocation net of refunds: what the project really holds.
     pub fn net_allocated(&self) -> Fen {
         Fen(self.allocated.0 - self.refunded.0)

@@ -16,6 +16,7 @@ pub mod personnel;
 pub mod plan;
 pub mod project;
 pub mod rates;
+pub mod reference;
 mod vocab;
 
 pub use error::DomainError;
@@ -27,5 +28,8 @@ pub use party::{
 };
 pub use personnel::{Assignment, AssignmentCategory, AssignmentMode, Batch};
 pub use plan::{Pairing, PairingScope, Plan, PlanKind};
-pub use project::{Category, DeliveryMode, Project, ProjectKind, ProjectState};
+pub use project::{
+    Category, DeliveryMode, Project, ProjectBundle, ProjectKind, ProjectState, StateChange,
+};
 pub use rates::FundRates;
+pub use reference::Reference;

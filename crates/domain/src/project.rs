@@ -1,7 +1,7 @@
 //! Aid projects (援疆项目): their classification, amounts and the lifecycle
 //! state machine. Every change of state goes through [`ProjectState::check_transition`].
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{DomainError, Fen, vocabulary};
@@ -219,6 +219,35 @@ pub struct Project {
     pub published: bool,
     /// Free-text description.
     pub description: String,
+}
+
+/// One recorded change of state: who, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateChange {
+    /// State before; `None` for the creation of the project.
+    pub from: Option<ProjectState>,
+    /// State after.
+    pub to: ProjectState,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (user name or system).
+    pub by: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A project with everything recorded on it, as written in one go by the
+/// demo generator and by imports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectBundle {
+    /// The project.
+    pub project: Project,
+    /// Its state history, oldest first, ending in `project.state`.
+    pub history: Vec<StateChange>,
+    /// Its fund transactions; they must replay under [`crate::FundChain`].
+    pub transactions: Vec<crate::FundTransaction>,
+    /// Its indicators with their actual values.
+    pub indicators: Vec<(crate::Indicator, Vec<crate::IndicatorValue>)>,
 }
 
 /// Longest accepted project name, in characters.

@@ -1,1 +1,126 @@
+//! Yuanjiang's store: one API over two backends. SQLite is the embedded
+//! default (a file, WAL mode, foreign keys on); PostgreSQL is for production
+//! and for several stateless app nodes. Migrations are embedded per backend
+//! and applied on open; reference data is loaded on first open.
+//!
+//! Queries are written once where both dialects accept the same SQL (`$1`
+//! placeholders work on both); [`on_pool!`] runs the same code on whichever
+//! pool is open.
+
 #![forbid(unsafe_code)]
+
+mod bulk;
+mod check;
+mod error;
+mod parties;
+mod projects;
+mod reference;
+mod settings;
+mod sql;
+mod stats;
+pub mod testing;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use bulk::Bulk;
+pub use check::{ChainBreak, CheckReport};
+pub use error::StoreError;
+pub use projects::{Page, ProjectFilter, ProjectRow, TransactionRow};
+pub use settings::{Backend, DEFAULT_DATABASE_URL, DbSettings};
+pub use stats::{FundStatRow, StatDimension};
+
+/// Result of a store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same block on whichever backend's pool is open. The block is
+/// compiled once per backend, so it may use backend-specific types.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A handle on the database; cheap to clone, shared by all requests.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    /// Opens the database named by `settings`, creating a SQLite file if it
+    /// is absent, applies the migrations and loads reference data if the
+    /// database is new.
+    pub async fn open(settings: &DbSettings) -> Result<Store> {
+        let pool = match settings.backend() {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(settings.url())?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(8)
+                        .connect_with(options)
+                        .await?,
+                )
+            }
+            Backend::Postgres => Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(settings.url())
+                    .await?,
+            ),
+        };
+        let store = Store { pool };
+        store.migrate().await?;
+        store.load_reference_data().await?;
+        Ok(store)
+    }
+
+    /// Applies any migrations not yet applied.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Which backend is open.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+
+    /// Whether the store answers a trivial query (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+}

@@ -1,2 +1,204 @@
+//! `yuanjiang`: the command line of 援疆通. It parses arguments, opens the
+//! store and hands over to the library crates; no domain logic lives here.
+
 #![forbid(unsafe_code)]
-fn main() {}
+
+mod demo;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use yuanjiang_store::{DEFAULT_DATABASE_URL, DbSettings, Store};
+
+/// 援疆通 Yuanjiang: the platform for paired assistance to Xinjiang.
+#[derive(Parser)]
+#[command(name = "yuanjiang", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct DbArg {
+    /// Database URL: sqlite://PATH (embedded, the default) or postgres://USER@HOST/DB.
+    #[arg(long, env = "YUANJIANG_DB", default_value = DEFAULT_DATABASE_URL)]
+    db: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application and the API.
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address to listen on.
+        #[arg(long, env = "YUANJIANG_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Load the `small` demo data first if the database holds no projects.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and load reference data, then exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Generate deterministic demo data into the database.
+    Demo {
+        #[command(flatten)]
+        db: DbArg,
+        /// How much data: small (a few hundred projects), xinjiang (~40,000
+        /// projects, ~1M transactions) or national (ten times xinjiang).
+        #[arg(long, default_value = "small", value_parser = ["small", "xinjiang", "national"])]
+        scale: String,
+        /// Seed; the same seed always gives the same data.
+        #[arg(long, default_value_t = 2010)]
+        seed: u64,
+        /// Last day of the generated history (YYYY-MM-DD); defaults to today.
+        /// Fix it to get byte-identical data on different days.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
+    /// Check integrity and data quality; exits non-zero if a rule is broken.
+    Check {
+        #[command(flatten)]
+        db: DbArg,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+async fn open(db: &DbArg) -> anyhow::Result<Store> {
+    let settings = DbSettings::from_url(&db.db)?;
+    tracing::info!(db = %settings.redacted(), "opening database");
+    Store::open(&settings)
+        .await
+        .with_context(|| format!("cannot open database {}", settings.redacted()))
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("YUANJIANG_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    if std::env::var("YUANJIANG_LOG_FORMAT").as_deref() == Ok("json") {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<ExitCode> {
+    init_logging();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { db, listen, demo } => {
+            let store = open(&db).await?;
+            if demo {
+                demo::load_if_empty(&store).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            tracing::info!(%listen, "serving; open http://{listen}/");
+            eprintln!("援疆通 Yuanjiang is serving at http://{listen}/");
+            let app = yuanjiang_server::app(yuanjiang_server::AppState {
+                store: store.clone(),
+            });
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { db } => {
+            let store = open(&db).await?;
+            store.close().await;
+            eprintln!("migrations applied; reference data loaded");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            db,
+            scale,
+            seed,
+            as_of,
+        } => {
+            let store = open(&db).await?;
+            let started = std::time::Instant::now();
+            demo::generate(
+                &store,
+                &scale,
+                seed,
+                as_of.unwrap_or_else(demo::today),
+                true,
+            )
+            .await?;
+            eprintln!(
+                "demo data ({scale}, seed {seed}) written in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { db, json } => {
+            let store = open(&db).await?;
+            let report = store.check().await?;
+            store.close().await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "projects: {}\ntransactions: {}\ntotal amount (fen): {}\nintegrity: {}\nfund-chain breaks: {}\nstate mismatches: {}",
+                    report.projects,
+                    report.transactions,
+                    report.total_amount,
+                    report.integrity,
+                    report.chain_breaks.len(),
+                    report.state_mismatches.len()
+                );
+                for b in report.chain_breaks.iter().take(50) {
+                    println!("  {}: {} / {}", b.project_code, b.zh, b.en);
+                }
+                for code in report.state_mismatches.iter().take(50) {
+                    println!("  {code}: state does not match its history / 状态与历史记录不符");
+                }
+            }
+            Ok(if report.is_clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: draining requests in flight");
+}

@@ -1,0 +1,206 @@
+//! The JSON API under `/api/v1`. Handlers parse and check the request,
+//! ask the store, and shape the answer; amounts are integer fen.
+
+mod query;
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use yuanjiang_domain::{FundChain, FundRates};
+use yuanjiang_store::{ProjectFilter, StatDimension};
+
+use crate::{ApiError, AppState, Caller};
+
+pub use query::FILTER_PARAMS;
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable"})),
+            )
+        }
+    }
+}
+
+/// Restricts a filter to what the caller may see.
+fn scoped(mut filter: ProjectFilter, caller: &Caller) -> ProjectFilter {
+    match caller {
+        Caller::Public => filter.published_only = true,
+    }
+    filter
+}
+
+/// `GET /api/v1/projects`: the registry, filtered and cursor-paged.
+pub async fn projects(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let mut allowed = FILTER_PARAMS.to_vec();
+    allowed.extend(["limit", "cursor"]);
+    query::only(&params, &allowed)?;
+    let filter = scoped(query::filter(&params)?, &caller);
+    let (limit, cursor) = query::paging(&params)?;
+    let page = state.store.projects(&filter, cursor, limit).await?;
+    Ok(Json(json!({
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+    })))
+}
+
+/// The fund chain as the API shows it: gross steps, refunds, and the rates.
+fn chain_json(chain: &FundChain) -> Map<String, Value> {
+    let rates = FundRates::of(chain);
+    let mut m = Map::new();
+    m.insert("planned".into(), json!(chain.committed));
+    m.insert("transferred".into(), json!(chain.transferred));
+    m.insert("allocated".into(), json!(chain.allocated));
+    m.insert("paid".into(), json!(chain.paid));
+    m.insert("spent".into(), json!(chain.spent));
+    m.insert("refunded".into(), json!(chain.refunded));
+    m.insert("carried_over".into(), json!(chain.carried_over));
+    m.insert("arrival_rate".into(), json!(rates.arrival_rate));
+    m.insert("allocation_rate".into(), json!(rates.allocation_rate));
+    m.insert("payment_rate".into(), json!(rates.payment_rate));
+    m.insert("execution_rate".into(), json!(rates.execution_rate));
+    m
+}
+
+/// `GET /api/v1/projects/{code}`: one project with its transactions, fund
+/// chain, state history and indicators.
+pub async fn project(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let not_found = || ApiError::not_found("项目", "project");
+    let row = state.store.project(&code).await?.ok_or_else(not_found)?;
+    let visible = match caller {
+        Caller::Public => row.project.published,
+    };
+    if !visible {
+        // Out of scope answers exactly like absent, so nothing leaks.
+        return Err(not_found());
+    }
+    let transactions = state.store.project_transactions(row.id).await?;
+    let txns: Vec<_> = transactions.iter().map(|t| t.transaction.clone()).collect();
+    let chain = FundChain::sum(&txns);
+    let history = state.store.project_history(row.id).await?;
+    let indicators = state
+        .store
+        .project_indicators(row.id, &row.project.code)
+        .await?;
+    let indicators: Vec<Value> = indicators
+        .into_iter()
+        .map(|(i, values)| {
+            json!({
+                "name": i.name, "unit": i.unit, "baseline": i.baseline, "target": i.target,
+                "values": values.into_iter().map(|v| json!({"period": v.period, "actual": v.actual})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "project": row,
+        "fund_chain": chain_json(&chain),
+        "transactions": transactions,
+        "history": history,
+        "indicators": indicators,
+    })))
+}
+
+/// `GET /api/v1/parties`: supporters and recipient units (townships with `?townships=true`).
+pub async fn parties(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    query::only(&params, &["townships"])?;
+    let townships = match params.get("townships").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_parameter(
+                "townships",
+                yuanjiang_domain::DomainError::new(
+                    "invalid_flag",
+                    format!("“{other}”应为 true 或 false"),
+                    format!("\"{other}\" should be true or false"),
+                ),
+            ));
+        }
+    };
+    let supporters = state.store.supporters().await?;
+    let recipients = state.store.recipients(townships).await?;
+    Ok(Json(
+        json!({ "supporters": supporters, "recipients": recipients }),
+    ))
+}
+
+/// `GET /api/v1/pairings`: who supports whom, with validity periods.
+pub async fn pairings(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    query::only(&params, &[])?;
+    let pairings = state.store.pairings().await?;
+    Ok(Json(json!({ "items": pairings })))
+}
+
+#[derive(Serialize)]
+struct StatsAnswer {
+    by: Vec<StatDimension>,
+    rows: Vec<Map<String, Value>>,
+    total: Map<String, Value>,
+}
+
+/// `GET /api/v1/stats/funds?by=supporter,category,year`: the fund chain
+/// and its rates by any combination of dimensions, with the grand total.
+pub async fn fund_stats(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let mut allowed = FILTER_PARAMS.to_vec();
+    allowed.push("by");
+    query::only(&params, &allowed)?;
+    let filter = scoped(query::filter(&params)?, &caller);
+    let by = query::dimensions(&params)?;
+    let rows = state.store.fund_stats(&filter, &by).await?;
+    let mut total_chain = FundChain::default();
+    let mut total_count = 0i64;
+    let rows: Vec<Map<String, Value>> = rows
+        .into_iter()
+        .map(|r| {
+            total_chain.merge(&r.chain);
+            total_count += r.transactions;
+            let mut m = Map::new();
+            for (d, v) in &r.key {
+                let value = match d {
+                    StatDimension::Year | StatDimension::Month => {
+                        v.parse::<i64>().map_or_else(|_| json!(v), |n| json!(n))
+                    }
+                    _ => json!(v),
+                };
+                m.insert(d.key().to_owned(), value);
+            }
+            m.extend(chain_json(&r.chain));
+            m.insert("transactions".into(), json!(r.transactions));
+            m
+        })
+        .collect();
+    let mut total = chain_json(&total_chain);
+    total.insert("transactions".into(), json!(total_count));
+    Ok(Json(
+        serde_json::to_value(StatsAnswer { by, rows, total })
+            .map_err(|e| ApiError::internal(&e))?,
+    ))
+}

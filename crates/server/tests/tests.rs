@@ -1,0 +1,6 @@
+//! Server tests: HTTP requests through the real router (tower `oneshot`)
+//! over a real store with seeded demo data, on SQLite and on PostgreSQL
+//! when `YUANJIANG_TEST_POSTGRES` is set.
+
+mod read_api;
+mod support;

@@ -1,0 +1,386 @@
+//! Bulk writes in one database transaction: the demo generator and imports
+//! write through here. Each record is checked against the domain rules
+//! before it is written; nothing is visible until [`Bulk::commit`].
+
+use std::collections::HashMap;
+
+use sqlx::{Postgres, QueryBuilder, Sqlite, Transaction};
+use yuanjiang_domain::{
+    Assignment, Batch, DomainError, FrontCommand, FundChain, Pairing, Plan, ProjectBundle,
+    Supporter,
+};
+
+use crate::{Result, Store, StoreError, on_pool};
+
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs the same block on whichever backend's open transaction, with `$db`
+/// naming that backend's sqlx database type.
+macro_rules! on_tx {
+    ($bulk:expr, $tx:ident, $db:ident => $body:expr) => {
+        match &mut $bulk.tx {
+            Tx::Sqlite($tx) => {
+                #[allow(dead_code)]
+                type $db = Sqlite;
+                $body
+            }
+            Tx::Postgres($tx) => {
+                #[allow(dead_code)]
+                type $db = Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// Rows per multi-row INSERT: well under both backends' parameter limits.
+const ROWS_PER_INSERT: usize = 500;
+
+/// An open bulk-write transaction.
+pub struct Bulk {
+    tx: Tx,
+    /// Recipient code → the prefecture or XPCC division it rolls up to.
+    prefectures: HashMap<String, String>,
+}
+
+impl Store {
+    /// Starts a bulk write.
+    pub async fn bulk(&self) -> Result<Bulk> {
+        let rows: Vec<(String, Option<String>)> = on_pool!(self, p => {
+            sqlx::query_as("SELECT code, prefecture_code FROM recipients").fetch_all(p).await?
+        });
+        let prefectures = rows
+            .into_iter()
+            .filter_map(|(code, pref)| pref.map(|p| (code, p)))
+            .collect();
+        let tx = match &self.pool {
+            crate::Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            crate::Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        };
+        Ok(Bulk { tx, prefectures })
+    }
+}
+
+impl Bulk {
+    /// Makes everything written visible at once.
+    pub async fn commit(self) -> Result<()> {
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Adds supporters (central departments and SOEs; provinces come with the reference data).
+    pub async fn insert_supporters(&mut self, supporters: &[Supporter]) -> Result<()> {
+        for s in supporters {
+            s.validate()?;
+        }
+        for chunk in supporters.chunks(ROWS_PER_INSERT) {
+            on_tx!(self, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO supporters (code, name, name_en, kind, parent_code) ",
+                );
+                qb.push_values(chunk, |mut b, s| {
+                    b.push_bind(s.code.clone())
+                        .push_bind(s.name.clone())
+                        .push_bind(s.name_en.clone())
+                        .push_bind(s.kind.key())
+                        .push_bind(s.parent_code.clone());
+                });
+                qb.build().execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds pairings (those of central bodies; the provinces' come with the reference data).
+    pub async fn insert_pairings(&mut self, pairings: &[Pairing]) -> Result<()> {
+        for p in pairings {
+            p.validate()?;
+        }
+        for chunk in pairings.chunks(ROWS_PER_INSERT) {
+            on_tx!(self, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO pairings (supporter_code, recipient_code, scope, valid_from, valid_to, confidence) ",
+                );
+                qb.push_values(chunk, |mut b, p| {
+                    b.push_bind(p.supporter_code.clone())
+                        .push_bind(p.recipient_code.clone())
+                        .push_bind(p.scope.key())
+                        .push_bind(p.valid_from)
+                        .push_bind(p.valid_to)
+                        .push_bind(p.confidence.clone());
+                });
+                qb.build().execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds front commands.
+    pub async fn insert_front_commands(&mut self, commands: &[FrontCommand]) -> Result<()> {
+        for chunk in commands.chunks(ROWS_PER_INSERT) {
+            on_tx!(self, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO front_commands (supporter_code, level, recipient_code, name) ",
+                );
+                qb.push_values(chunk, |mut b, c| {
+                    b.push_bind(c.supporter_code.clone())
+                        .push_bind(c.level.key())
+                        .push_bind(c.recipient_code.clone())
+                        .push_bind(c.name.clone());
+                });
+                qb.build().execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds plan versions.
+    pub async fn insert_plans(&mut self, plans: &[Plan]) -> Result<()> {
+        for p in plans {
+            p.validate()?;
+        }
+        for chunk in plans.chunks(ROWS_PER_INSERT) {
+            on_tx!(self, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO plans (kind, supporter_code, recipient_code, start_year, end_year, version, \
+                     amount, grassroots_amount, livelihood_amount, note) ",
+                );
+                qb.push_values(chunk, |mut b, p| {
+                    b.push_bind(p.kind.key())
+                        .push_bind(p.supporter_code.clone())
+                        .push_bind(p.recipient_code.clone())
+                        .push_bind(p.start_year)
+                        .push_bind(p.end_year)
+                        .push_bind(i32::try_from(p.version).unwrap_or(i32::MAX))
+                        .push_bind(p.amount.0)
+                        .push_bind(p.grassroots_amount.0)
+                        .push_bind(p.livelihood_amount.0)
+                        .push_bind(p.note.clone());
+                });
+                qb.build().execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds rotation batches.
+    pub async fn insert_batches(&mut self, batches: &[Batch]) -> Result<()> {
+        for b in batches {
+            b.validate()?;
+        }
+        for chunk in batches.chunks(ROWS_PER_INSERT) {
+            on_tx!(self, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO batches (supporter_code, number, start_date, end_date) ",
+                );
+                qb.push_values(chunk, |mut b, batch| {
+                    b.push_bind(batch.supporter_code.clone())
+                        .push_bind(i32::try_from(batch.number).unwrap_or(i32::MAX))
+                        .push_bind(batch.start_date)
+                        .push_bind(batch.end_date);
+                });
+                qb.build().execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds assignments of cadres and professionals.
+    pub async fn insert_assignments(&mut self, assignments: &[Assignment]) -> Result<()> {
+        for a in assignments {
+            a.validate()?;
+        }
+        for chunk in assignments.chunks(ROWS_PER_INSERT) {
+            on_tx!(self, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO assignments (supporter_code, batch_number, person_name, id_number, phone, \
+                     category, mode, recipient_code, host_unit, post, arrival_date, return_date, appraisal) ",
+                );
+                qb.push_values(chunk, |mut b, a| {
+                    b.push_bind(a.supporter_code.clone())
+                        .push_bind(a.batch_number.and_then(|n| i32::try_from(n).ok()))
+                        .push_bind(a.person_name.clone())
+                        .push_bind(a.id_number.clone())
+                        .push_bind(a.phone.clone())
+                        .push_bind(a.category.key())
+                        .push_bind(a.mode.key())
+                        .push_bind(a.recipient_code.clone())
+                        .push_bind(a.host_unit.clone())
+                        .push_bind(a.post.clone())
+                        .push_bind(a.arrival_date)
+                        .push_bind(a.return_date)
+                        .push_bind(a.appraisal.clone());
+                });
+                qb.build().execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds projects with their history, transactions and indicators, after
+    /// checking each against the domain rules and the fund chain.
+    pub async fn insert_bundles(&mut self, bundles: &[ProjectBundle]) -> Result<()> {
+        let mut prefecture_of = Vec::with_capacity(bundles.len());
+        for b in bundles {
+            b.project.validate()?;
+            for t in &b.transactions {
+                t.validate()?;
+            }
+            FundChain::replay(&b.transactions, b.project.aid_funds).map_err(|(_, e)| e)?;
+            for (i, values) in &b.indicators {
+                i.validate()?;
+                for v in values {
+                    v.validate()?;
+                }
+            }
+            let prefecture = self
+                .prefectures
+                .get(&b.project.recipient_code)
+                .cloned()
+                .ok_or_else(|| {
+                    DomainError::new(
+                        "unknown_recipient",
+                        format!("受援地“{}”不存在", b.project.recipient_code),
+                        format!("recipient \"{}\" does not exist", b.project.recipient_code),
+                    )
+                })?;
+            prefecture_of.push(prefecture);
+        }
+
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(bundles.len());
+        let rows: Vec<(&ProjectBundle, &String)> = bundles.iter().zip(&prefecture_of).collect();
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let returned: Vec<(i64, String)> = on_tx!(self, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO projects (code, name, category, delivery_mode, kind, year, in_plan, continued, \
+                     grassroots, livelihood, supporter_code, recipient_code, location_code, prefecture_code, \
+                     planned_investment, aid_funds, matching_funds, start_date, end_date, state, published, description) ",
+                );
+                qb.push_values(chunk, |mut b, (bundle, prefecture)| {
+                    let p = &bundle.project;
+                    b.push_bind(p.code.clone())
+                        .push_bind(p.name.clone())
+                        .push_bind(p.category.key())
+                        .push_bind(p.delivery_mode.key())
+                        .push_bind(p.kind.key())
+                        .push_bind(p.year)
+                        .push_bind(p.in_plan)
+                        .push_bind(p.continued)
+                        .push_bind(p.grassroots)
+                        .push_bind(p.livelihood)
+                        .push_bind(p.supporter_code.clone())
+                        .push_bind(p.recipient_code.clone())
+                        .push_bind(p.location_code.clone())
+                        .push_bind((*prefecture).clone())
+                        .push_bind(p.planned_investment.0)
+                        .push_bind(p.aid_funds.0)
+                        .push_bind(p.matching_funds.0)
+                        .push_bind(p.start_date)
+                        .push_bind(p.end_date)
+                        .push_bind(p.state.key())
+                        .push_bind(p.published)
+                        .push_bind(p.description.clone());
+                });
+                qb.push(" RETURNING id, code");
+                qb.build_query_as().fetch_all(&mut **tx).await?
+            });
+            ids.extend(returned.into_iter().map(|(id, code)| (code, id)));
+        }
+        let id_of = |code: &str| {
+            ids.get(code).copied().ok_or_else(|| StoreError::Corrupt {
+                column: "projects.code",
+                value: code.to_owned(),
+            })
+        };
+
+        let mut history = Vec::new();
+        let mut transactions = Vec::new();
+        let mut indicators = Vec::new();
+        for b in bundles {
+            let id = id_of(&b.project.code)?;
+            history.extend(b.history.iter().map(|h| (id, h)));
+            transactions.extend(b.transactions.iter().map(|t| (id, t)));
+            indicators.extend(b.indicators.iter().map(|(i, v)| (id, i, v)));
+        }
+        for chunk in history.chunks(ROWS_PER_INSERT) {
+            on_tx!(self, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO project_states (project_id, from_state, to_state, changed_at, changed_by, reason) ",
+                );
+                qb.push_values(chunk, |mut b, (id, h)| {
+                    b.push_bind(*id)
+                        .push_bind(h.from.map(|s| s.key()))
+                        .push_bind(h.to.key())
+                        .push_bind(h.at)
+                        .push_bind(h.by.clone())
+                        .push_bind(h.reason.clone());
+                });
+                qb.build().execute(&mut **tx).await?;
+            });
+        }
+        for chunk in transactions.chunks(ROWS_PER_INSERT) {
+            on_tx!(self, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO fund_transactions (project_id, fund_type, amount, date, year, month, document_no, note) ",
+                );
+                qb.push_values(chunk, |mut b, (id, t)| {
+                    use chrono::Datelike;
+                    b.push_bind(*id)
+                        .push_bind(t.fund_type.key())
+                        .push_bind(t.amount.0)
+                        .push_bind(t.date)
+                        .push_bind(t.date.year())
+                        .push_bind(i32::try_from(t.date.month()).unwrap_or(0))
+                        .push_bind(t.document_no.clone())
+                        .push_bind(t.note.clone());
+                });
+                qb.build().execute(&mut **tx).await?;
+            });
+        }
+        for chunk in indicators.chunks(ROWS_PER_INSERT) {
+            let returned: Vec<(i64, i64, String)> = on_tx!(self, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO indicators (project_id, name, unit, baseline, target) ",
+                );
+                qb.push_values(chunk, |mut b, (id, i, _)| {
+                    b.push_bind(*id)
+                        .push_bind(i.name.clone())
+                        .push_bind(i.unit.clone())
+                        .push_bind(i.baseline)
+                        .push_bind(i.target);
+                });
+                qb.push(" RETURNING id, project_id, name");
+                qb.build_query_as().fetch_all(&mut **tx).await?
+            });
+            let indicator_ids: HashMap<(i64, String), i64> = returned
+                .into_iter()
+                .map(|(id, project_id, name)| ((project_id, name), id))
+                .collect();
+            let mut values = Vec::new();
+            for (project_id, i, vals) in chunk {
+                let Some(indicator_id) = indicator_ids.get(&(*project_id, i.name.clone())) else {
+                    continue;
+                };
+                values.extend(vals.iter().map(|v| (*indicator_id, v)));
+            }
+            for vchunk in values.chunks(ROWS_PER_INSERT) {
+                on_tx!(self, tx, Db => {
+                    let mut qb = QueryBuilder::<Db>::new(
+                        "INSERT INTO indicator_values (indicator_id, period, actual) ",
+                    );
+                    qb.push_values(vchunk, |mut b, (id, v)| {
+                        b.push_bind(*id).push_bind(v.period.clone()).push_bind(v.actual);
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                });
+            }
+        }
+        Ok(())
+    }
+}

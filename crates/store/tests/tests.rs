@@ -1,0 +1,4 @@
+//! Store story tests: each story runs on a fresh SQLite file, and on a fresh
+//! PostgreSQL database when `YUANJIANG_TEST_POSTGRES` is set.
+
+mod story;

@@ -1,0 +1,160 @@
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+
+fn yuanjiang(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yuanjiang"))
+        .args(args)
+        .env("YUANJIANG_LOG", "warn")
+        .output()
+        .expect("run yuanjiang")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A plain HTTP/1.1 GET over loopback; returns the status line and body.
+fn http_get(port: u16, path: &str) -> Option<(String, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    Some((head.lines().next()?.to_owned(), body.to_owned()))
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn help_lists_every_command() {
+    let out = yuanjiang(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["serve", "migrate", "demo", "check"] {
+        assert!(text.contains(cmd), "{cmd} missing from --help: {text}");
+    }
+    let out = yuanjiang(&["demo", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--scale"));
+}
+
+#[test]
+fn serve_demo_answers_and_check_catches_a_broken_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db_path = dir.path().join("yj.db");
+    let db = format!("sqlite://{}", db_path.display());
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_yuanjiang"))
+        .args(["serve", "--demo", "--db", &db, "--listen", &listen])
+        .env("YUANJIANG_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let server = Server(child);
+    let started = Instant::now();
+    let health = loop {
+        if let Some(answer) = http_get(port, "/healthz") {
+            break answer;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(health.0, "HTTP/1.1 200 OK");
+    let (status, body) = http_get(port, "/api/v1/projects?limit=5").expect("projects");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("\"next_cursor\""), "{body}");
+    let (status, _) =
+        http_get(port, "/api/v1/stats/funds?by=supporter,category,year").expect("stats");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    let (status, body) = http_get(port, "/api/v1/projects?year=abc").expect("bad year");
+    assert_eq!(status, "HTTP/1.1 400 Bad Request");
+    assert!(body.contains("\"field\":\"year\""), "{body}");
+    drop(server);
+
+    let out = yuanjiang(&["check", "--db", &db]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("fund-chain breaks: 0"));
+
+    // Behind the application's back, make one payment larger than its allocation.
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let mut conn = sqlx::SqliteConnection::connect(&db).await.expect("connect");
+            let changed = sqlx::query(
+                "UPDATE fund_transactions SET amount = amount + 100000000000 \
+             WHERE id = (SELECT MIN(id) FROM fund_transactions WHERE fund_type = 'payment')",
+            )
+            .execute(&mut conn)
+            .await
+            .expect("tamper")
+            .rows_affected();
+            assert_eq!(changed, 1);
+        });
+    let out = yuanjiang(&["check", "--db", &db]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("fund-chain breaks: 1"), "{text}");
+    assert!(text.contains("支付") && text.contains("payment"), "{text}");
+}
+
+#[test]
+fn demo_refuses_a_database_with_projects_and_a_bad_url() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("d.db").display());
+    let first = yuanjiang(&[
+        "demo",
+        "--db",
+        &db,
+        "--scale",
+        "small",
+        "--seed",
+        "3",
+        "--as-of",
+        "2026-11-29",
+    ]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = yuanjiang(&["demo", "--db", &db, "--scale", "small"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("empty database"));
+    let bad = yuanjiang(&["migrate", "--db", "mysql://root:hunter2@localhost/x"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("unsupported database URL"), "{err}");
+    assert!(
+        !err.contains("hunter2"),
+        "the password must not be printed: {err}"
+    );
+}
