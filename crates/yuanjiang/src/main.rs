@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod evaluate;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -61,6 +62,8 @@ enum Command {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Evaluate comprehensive benefit (综合效益评价) of units in a CSV.
+    Evaluate(evaluate::EvaluateArgs),
     /// Check integrity and data quality; exits non-zero if a rule is broken.
     Check {
         #[command(flatten)]
@@ -147,6 +150,10 @@ async fn main() -> anyhow::Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
             store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Evaluate(args) => {
+            evaluate::run(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { db, json } => {

@@ -158,3 +158,70 @@ fn demo_refuses_a_database_with_projects_and_a_bad_url() {
         "the password must not be printed: {err}"
     );
 }
+
+#[test]
+fn evaluate_prints_json_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let units = dir.path().join("units.csv");
+    std::fs::write(
+        &units,
+        "unit,funds,jobs,beds\n疏附县,100,30,20\n伽师县,80,35,10\n莎车县,120,20,40\n",
+    )
+    .expect("write");
+    let path = units.to_str().expect("utf-8 path");
+    let out = yuanjiang(&[
+        "evaluate",
+        "--method",
+        "entropy-topsis",
+        "--input",
+        path,
+        "--cost",
+        "funds",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["method"], "entropy-topsis");
+    let total: f64 = ["funds", "jobs", "beds"]
+        .iter()
+        .map(|k| json["weights"][k].as_f64().expect("weight"))
+        .sum();
+    assert!((total - 1.0).abs() < 1e-9);
+    assert_eq!(json["units"].as_array().expect("units").len(), 3);
+
+    let out = yuanjiang(&[
+        "evaluate",
+        "--method",
+        "dea-ccr",
+        "--input",
+        path,
+        "--inputs",
+        "funds",
+        "--outputs",
+        "jobs,beds",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        json["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .any(|u| u["ccr"] == 1.0)
+    );
+
+    std::fs::write(&units, "unit,funds,jobs\nA,1,x\nB,2,3\n").expect("write");
+    let out = yuanjiang(&["evaluate", "--method", "entropy", "--input", path]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("jobs") && err.contains('x'), "{err}");
+}
