@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod codes;
 mod error;
 pub mod fund;
@@ -19,6 +20,7 @@ pub mod rates;
 pub mod reference;
 mod vocab;
 
+pub use access::{Action, Owner, Principal, Role, Viewer};
 pub use error::DomainError;
 pub use fund::{FundChain, FundTransaction, FundType};
 pub use indicator::{Indicator, IndicatorValue};

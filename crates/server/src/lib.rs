@@ -17,6 +17,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use yuanjiang_domain::Viewer;
 use yuanjiang_store::Store;
 
 pub use error::ApiError;
@@ -28,19 +29,16 @@ pub struct AppState {
     pub store: Store,
 }
 
-/// Who is calling. Until accounts exist every caller is the public, which
-/// sees published records only.
+/// Who is calling, as established from the request. Until accounts exist
+/// every caller is the public, which sees published records only.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    /// An anonymous visitor.
-    Public,
-}
+pub struct Caller(pub Viewer);
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Caller::Public)
+        Ok(Caller(Viewer::Public))
     }
 }
 

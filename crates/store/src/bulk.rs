@@ -4,37 +4,13 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Postgres, QueryBuilder, Sqlite, Transaction};
+use sqlx::QueryBuilder;
 use yuanjiang_domain::{
     Assignment, Batch, DomainError, FrontCommand, FundChain, Pairing, Plan, ProjectBundle,
     Supporter,
 };
 
-use crate::{Result, Store, StoreError, on_pool};
-
-enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
-}
-
-/// Runs the same block on whichever backend's open transaction, with `$db`
-/// naming that backend's sqlx database type.
-macro_rules! on_tx {
-    ($bulk:expr, $tx:ident, $db:ident => $body:expr) => {
-        match &mut $bulk.tx {
-            Tx::Sqlite($tx) => {
-                #[allow(dead_code)]
-                type $db = Sqlite;
-                $body
-            }
-            Tx::Postgres($tx) => {
-                #[allow(dead_code)]
-                type $db = Postgres;
-                $body
-            }
-        }
-    };
-}
+use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
 
 /// Rows per multi-row INSERT: well under both backends' parameter limits.
 const ROWS_PER_INSERT: usize = 500;
@@ -56,10 +32,7 @@ impl Store {
             .into_iter()
             .filter_map(|(code, pref)| pref.map(|p| (code, p)))
             .collect();
-        let tx = match &self.pool {
-            crate::Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            crate::Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
-        };
+        let tx = self.begin().await?;
         Ok(Bulk { tx, prefectures })
     }
 }
@@ -67,11 +40,7 @@ impl Store {
 impl Bulk {
     /// Makes everything written visible at once.
     pub async fn commit(self) -> Result<()> {
-        match self.tx {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
-        }
-        Ok(())
+        self.tx.commit().await
     }
 
     /// Adds supporters (central departments and SOEs; provinces come with the reference data).
@@ -80,7 +49,7 @@ impl Bulk {
             s.validate()?;
         }
         for chunk in supporters.chunks(ROWS_PER_INSERT) {
-            on_tx!(self, tx, Db => {
+            on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO supporters (code, name, name_en, kind, parent_code) ",
                 );
@@ -103,7 +72,7 @@ impl Bulk {
             p.validate()?;
         }
         for chunk in pairings.chunks(ROWS_PER_INSERT) {
-            on_tx!(self, tx, Db => {
+            on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO pairings (supporter_code, recipient_code, scope, valid_from, valid_to, confidence) ",
                 );
@@ -124,7 +93,7 @@ impl Bulk {
     /// Adds front commands.
     pub async fn insert_front_commands(&mut self, commands: &[FrontCommand]) -> Result<()> {
         for chunk in commands.chunks(ROWS_PER_INSERT) {
-            on_tx!(self, tx, Db => {
+            on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO front_commands (supporter_code, level, recipient_code, name) ",
                 );
@@ -146,7 +115,7 @@ impl Bulk {
             p.validate()?;
         }
         for chunk in plans.chunks(ROWS_PER_INSERT) {
-            on_tx!(self, tx, Db => {
+            on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO plans (kind, supporter_code, recipient_code, start_year, end_year, version, \
                      amount, grassroots_amount, livelihood_amount, note) ",
@@ -175,7 +144,7 @@ impl Bulk {
             b.validate()?;
         }
         for chunk in batches.chunks(ROWS_PER_INSERT) {
-            on_tx!(self, tx, Db => {
+            on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO batches (supporter_code, number, start_date, end_date) ",
                 );
@@ -197,7 +166,7 @@ impl Bulk {
             a.validate()?;
         }
         for chunk in assignments.chunks(ROWS_PER_INSERT) {
-            on_tx!(self, tx, Db => {
+            on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO assignments (supporter_code, batch_number, person_name, id_number, phone, \
                      category, mode, recipient_code, host_unit, post, arrival_date, return_date, appraisal) ",
@@ -256,7 +225,7 @@ impl Bulk {
         let mut ids: HashMap<String, i64> = HashMap::with_capacity(bundles.len());
         let rows: Vec<(&ProjectBundle, &String)> = bundles.iter().zip(&prefecture_of).collect();
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let returned: Vec<(i64, String)> = on_tx!(self, tx, Db => {
+            let returned: Vec<(i64, String)> = on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO projects (code, name, category, delivery_mode, kind, year, in_plan, continued, \
                      grassroots, livelihood, supporter_code, recipient_code, location_code, prefecture_code, \
@@ -309,7 +278,7 @@ impl Bulk {
             indicators.extend(b.indicators.iter().map(|(i, v)| (id, i, v)));
         }
         for chunk in history.chunks(ROWS_PER_INSERT) {
-            on_tx!(self, tx, Db => {
+            on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO project_states (project_id, from_state, to_state, changed_at, changed_by, reason) ",
                 );
@@ -325,7 +294,7 @@ impl Bulk {
             });
         }
         for chunk in transactions.chunks(ROWS_PER_INSERT) {
-            on_tx!(self, tx, Db => {
+            on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO fund_transactions (project_id, fund_type, amount, date, year, month, document_no, note) ",
                 );
@@ -344,7 +313,7 @@ impl Bulk {
             });
         }
         for chunk in indicators.chunks(ROWS_PER_INSERT) {
-            let returned: Vec<(i64, i64, String)> = on_tx!(self, tx, Db => {
+            let returned: Vec<(i64, i64, String)> = on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO indicators (project_id, name, unit, baseline, target) ",
                 );
@@ -370,7 +339,7 @@ impl Bulk {
                 values.extend(vals.iter().map(|v| (*indicator_id, v)));
             }
             for vchunk in values.chunks(ROWS_PER_INSERT) {
-                on_tx!(self, tx, Db => {
+                on_tx!(self.tx, tx, Db => {
                     let mut qb = QueryBuilder::<Db>::new(
                         "INSERT INTO indicator_values (indicator_id, period, actual) ",
                     );

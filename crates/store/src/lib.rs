@@ -31,7 +31,7 @@ use sqlx::sqlite::{
 pub use bulk::Bulk;
 pub use check::{ChainBreak, CheckReport};
 pub use error::StoreError;
-pub use projects::{Page, ProjectFilter, ProjectRow, TransactionRow};
+pub use projects::{Page, ProjectFilter, ProjectRow, Scope, TransactionRow};
 pub use settings::{Backend, DEFAULT_DATABASE_URL, DbSettings};
 pub use stats::{FundStatRow, StatDimension};
 
@@ -55,6 +55,43 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+/// An open write transaction on either backend.
+pub(crate) enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same block on whichever backend's open transaction, with `$db`
+/// naming that backend's sqlx database type.
+macro_rules! on_tx {
+    ($txn:expr, $tx:ident, $db:ident => $body:expr) => {
+        match &mut $txn {
+            $crate::Tx::Sqlite($tx) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                $body
+            }
+            $crate::Tx::Postgres($tx) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+impl Tx {
+    /// Makes the transaction's writes visible.
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
 
 /// A handle on the database; cheap to clone, shared by all requests.
 #[derive(Clone)]
@@ -103,6 +140,16 @@ impl Store {
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes
+    /// cannot fail half-way for lack of the lock.
+    pub(crate) async fn begin(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
     }
 
     /// Which backend is open.

@@ -68,6 +68,17 @@ impl Store {
             .collect()
     }
 
+    /// The parent of a supporter (Guangdong for Shenzhen), if any.
+    pub async fn supporter_parent(&self, code: &str) -> Result<Option<String>> {
+        let parent: Option<Option<String>> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT parent_code FROM supporters WHERE code = $1")
+                .bind(code)
+                .fetch_optional(p)
+                .await?
+        });
+        Ok(parent.flatten())
+    }
+
     /// All recipient units, by code; townships only when `with_townships`.
     pub async fn recipients(&self, with_townships: bool) -> Result<Vec<RecipientUnit>> {
         let rows: Vec<RecipientRecord> = on_pool!(self, p => {

@@ -38,6 +38,35 @@ pub struct ProjectFilter {
     pub xpcc: Option<bool>,
     /// Only projects published to the public.
     pub published_only: bool,
+    /// The caller's scope, ANDed with the filters above.
+    pub scope: Option<Scope>,
+}
+
+/// The part of the data a caller's role lets them see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// A supporter and the supporters under it.
+    Supporter(String),
+    /// A recipient unit and everything under it.
+    Recipient(String),
+}
+
+impl Scope {
+    /// The scope of a viewer's role; `None` for roles that see everything
+    /// (and for the public, who are limited by `published_only` instead).
+    pub fn of(viewer: &yuanjiang_domain::Viewer) -> Option<Scope> {
+        use yuanjiang_domain::{Role, Viewer};
+        match viewer {
+            Viewer::User(p) => match (p.role, &p.scope) {
+                (Role::Supporter, Some(s)) => Some(Scope::Supporter(s.clone())),
+                (Role::Prefecture, Some(s)) => Some(Scope::Recipient(s.clone())),
+                // A scoped role without a scope sees nothing (never everything).
+                (Role::Supporter | Role::Prefecture, None) => Some(Scope::Recipient("-".into())),
+                _ => None,
+            },
+            Viewer::Public => None,
+        }
+    }
 }
 
 impl ProjectFilter {
@@ -86,6 +115,20 @@ impl ProjectFilter {
         };
         if self.published_only {
             sql.push(" AND p.published = TRUE");
+        }
+        match &self.scope {
+            Some(Scope::Supporter(s)) => {
+                let n = sql.param(Param::Text(s.clone()));
+                sql.push(&format!(
+                    " AND (p.supporter_code = {n} OR p.supporter_code IN \
+                     (SELECT code FROM supporters WHERE parent_code = {n}))"
+                ));
+            }
+            Some(Scope::Recipient(r)) => {
+                let n = sql.param(Param::Text(format!("{r}%")));
+                sql.push(&format!(" AND p.recipient_code LIKE {n}"));
+            }
+            None => {}
         }
     }
 }

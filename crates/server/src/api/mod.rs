@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use yuanjiang_domain::{FundChain, FundRates};
-use yuanjiang_store::{ProjectFilter, StatDimension};
+use yuanjiang_domain::{Action, FundChain, FundRates, Owner, Viewer};
+use yuanjiang_store::{ProjectFilter, Scope, StatDimension};
 
 use crate::{ApiError, AppState, Caller};
 
@@ -34,9 +34,8 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Restricts a filter to what the caller may see.
 fn scoped(mut filter: ProjectFilter, caller: &Caller) -> ProjectFilter {
-    match caller {
-        Caller::Public => filter.published_only = true,
-    }
+    filter.published_only = caller.0 == Viewer::Public;
+    filter.scope = Scope::of(&caller.0);
     filter
 }
 
@@ -85,10 +84,16 @@ pub async fn project(
 ) -> Result<Json<Value>, ApiError> {
     let not_found = || ApiError::not_found("项目", "project");
     let row = state.store.project(&code).await?.ok_or_else(not_found)?;
-    let visible = match caller {
-        Caller::Public => row.project.published,
+    let owner = Owner {
+        supporter_code: &row.project.supporter_code,
+        recipient_code: &row.project.recipient_code,
+        published: row.project.published,
     };
-    if !visible {
+    let parent = state
+        .store
+        .supporter_parent(&row.project.supporter_code)
+        .await?;
+    if !caller.0.may(Action::Read, owner, parent.as_deref()) {
         // Out of scope answers exactly like absent, so nothing leaks.
         return Err(not_found());
     }
