@@ -19,6 +19,7 @@ pub mod project;
 pub mod rates;
 pub mod reference;
 mod vocab;
+pub mod workflow;
 
 pub use access::{Action, Owner, Principal, Role, Viewer};
 pub use error::DomainError;
@@ -35,3 +36,4 @@ pub use project::{
 };
 pub use rates::FundRates;
 pub use reference::Reference;
+pub use workflow::{ApprovalStatus, ApprovalStep};

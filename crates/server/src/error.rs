@@ -83,6 +83,30 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
+            StoreError::VersionMismatch { current } => ApiError {
+                status: StatusCode::PRECONDITION_FAILED,
+                code: "version_mismatch",
+                zh: format!("记录已被他人修改（当前版本 v{current}），请重新读取后再提交"),
+                en: format!(
+                    "the record was changed by someone else (now v{current}); read it again and retry"
+                ),
+                field: Some("If-Match".into()),
+            },
+            StoreError::VersionRequired { current } => ApiError {
+                status: StatusCode::PRECONDITION_REQUIRED,
+                code: "precondition_required",
+                zh: format!("该记录已存在（版本 v{current}），更新必须带 If-Match"),
+                en: format!("the record exists (v{current}); an update must send If-Match"),
+                field: Some("If-Match".into()),
+            },
+            StoreError::NotFound => ApiError::not_found("记录", "record"),
+            StoreError::Duplicate(what) => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "duplicate",
+                zh: format!("已存在相同的记录：{what}"),
+                en: format!("a record with the same key exists: {what}"),
+                field: None,
+            },
             StoreError::Rule(rule) => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: rule.code,

@@ -1,11 +1,13 @@
-//! Yuanjiang's HTTP server: the JSON API under `/api/v1` and `/healthz`.
+//! Yuanjiang's HTTP server: the JSON API under `/api/v1`, `/healthz` and the web pages ([`web`]).
 //! [`app`] builds the router; the binary only binds it to an address.
 
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod auth;
 pub mod demo;
 mod error;
+pub mod web;
 
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use yuanjiang_domain::Viewer;
+use yuanjiang_search::ProjectIndex;
 use yuanjiang_store::Store;
 
 pub use error::ApiError;
@@ -27,34 +30,98 @@ pub use error::ApiError;
 pub struct AppState {
     /// The database.
     pub store: Store,
+    /// Full-text search over projects; empty until [`ProjectIndex::rebuild`]
+    /// runs (the binary starts it in the background), then kept in step by
+    /// every project write.
+    pub search: ProjectIndex,
 }
 
-/// Who is calling, as established from the request. Until accounts exist
-/// every caller is the public, which sees published records only.
+impl AppState {
+    /// The state of an app serving `store`, with an empty search index.
+    pub fn new(store: Store) -> AppState {
+        AppState {
+            store,
+            // An in-memory index with a fixed schema: it cannot fail but
+            // for a broken build, so this is a start-up check.
+            search: ProjectIndex::new().expect("in-memory search index"),
+        }
+    }
+}
+
+/// Who is calling, as established by the authentication layer
+/// ([`auth::authenticate`]) from a bearer token or the session cookie; the
+/// public, which sees published records only, when neither is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller(pub Viewer);
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Caller(Viewer::Public))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        auth::caller_of(parts).map(Caller)
     }
 }
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Builds the application router.
+/// Builds the application router with the default sign-in settings.
 pub fn app(state: AppState) -> Router {
+    app_with(state, auth::AuthConfig::default())
+}
+
+/// Builds the application router.
+pub fn app_with(state: AppState, auth_config: auth::AuthConfig) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
-        .route("/api/v1/projects", get(api::projects))
-        .route("/api/v1/projects/{code}", get(api::project))
+        .route(
+            "/api/v1/projects",
+            get(api::projects).post(api::writes::create_project),
+        )
+        .route(
+            "/api/v1/projects/{code}",
+            get(api::project).put(api::writes::update_project),
+        )
+        .route(
+            "/api/v1/projects/{code}/state",
+            axum::routing::post(api::writes::change_state),
+        )
+        .route(
+            "/api/v1/projects/{code}/transactions",
+            axum::routing::post(api::writes::add_transaction),
+        )
+        .route(
+            "/api/v1/projects/{code}/approval",
+            axum::routing::post(api::writes::take_step),
+        )
+        .route(
+            "/api/v1/projects/{code}/indicators/{name}",
+            axum::routing::put(api::writes::put_indicator),
+        )
+        .route(
+            "/api/v1/projects/{code}/indicators/{name}/values/{period}",
+            axum::routing::put(api::writes::put_indicator_value),
+        )
+        .route(
+            "/api/v1/transactions/{id}",
+            get(api::writes::get_transaction).put(api::writes::update_transaction),
+        )
+        .route("/api/v1/inbox", get(api::writes::inbox))
+        .route("/api/v1/audit", get(api::audit::list))
+        .route("/api/v1/audit/verify", get(api::audit::verify))
+        .route("/api/v1/assignments", get(api::personnel::assignments))
         .route("/api/v1/parties", get(api::parties))
         .route("/api/v1/pairings", get(api::pairings))
         .route("/api/v1/stats/funds", get(api::fund_stats))
-        .fallback(|| async { ApiError::not_found("页面", "page") })
+        .merge(auth::routes())
+        .merge(web::routes())
+        .fallback(web::fallback)
+        // Establishes the caller and checks CSRF for every route and the
+        // fallback above: add routes above this line.
+        .layer(axum::middleware::from_fn_with_state(
+            auth::Auth::new(state.store.clone(), auth_config),
+            auth::authenticate,
+        ))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

@@ -245,3 +245,85 @@ async fn bad_requests_name_the_parameter() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
 }
+
+/// The maintained roll-ups give exactly the figures of the raw transactions,
+/// for every cut a dashboard asks for, before and after writes.
+async fn rollups_story(store: &yuanjiang_store::Store) {
+    use yuanjiang_store::{ProjectFilter, Scope, Source, StatDimension as D};
+    let cuts: Vec<(ProjectFilter, Vec<D>)> = vec![
+        (ProjectFilter::default(), vec![]),
+        (
+            ProjectFilter::default(),
+            vec![D::Supporter, D::Category, D::Year],
+        ),
+        (
+            ProjectFilter {
+                year: Some(2024),
+                ..Default::default()
+            },
+            vec![D::Prefecture, D::Month],
+        ),
+        (
+            ProjectFilter {
+                published_only: true,
+                ..Default::default()
+            },
+            vec![D::Recipient],
+        ),
+        (
+            ProjectFilter {
+                supporter: Some("44".into()),
+                grassroots: Some(true),
+                ..Default::default()
+            },
+            vec![D::Year],
+        ),
+        (
+            ProjectFilter {
+                xpcc: Some(false),
+                recipient: Some("6531".into()),
+                ..Default::default()
+            },
+            vec![D::Category],
+        ),
+        (
+            ProjectFilter {
+                scope: Some(Scope::Supporter("31".into())),
+                ..Default::default()
+            },
+            vec![D::Month, D::Supporter],
+        ),
+    ];
+    for (filter, by) in &cuts {
+        let source = Source::for_query(filter, by);
+        assert_ne!(
+            source,
+            Source::Raw,
+            "{filter:?} {by:?} should use a roll-up"
+        );
+        let fast = store.fund_stats(filter, by).await.expect("rollup");
+        let raw = store
+            .fund_stats_from(Source::Raw, filter, by)
+            .await
+            .expect("raw");
+        assert_eq!(fast, raw, "{source:?} {filter:?} {by:?}");
+    }
+    let state = ProjectFilter {
+        state: Some(yuanjiang_domain::ProjectState::Operating),
+        ..Default::default()
+    };
+    assert_eq!(Source::for_query(&state, &[]), Source::Raw);
+    assert_eq!(store.rollup_mismatches().await.expect("check"), 0);
+}
+
+#[tokio::test]
+async fn rollups_equal_raw_figures_on_both_backends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = sqlite_store(dir.path()).await.expect("sqlite");
+    load_demo(&sqlite, SEED).await;
+    rollups_story(&sqlite).await;
+    if let Some(pg) = postgres_store("rollups_equal_raw").await.expect("postgres") {
+        load_demo(&pg, SEED).await;
+        rollups_story(&pg).await;
+    }
+}

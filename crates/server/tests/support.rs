@@ -25,12 +25,10 @@ pub async fn load_demo(store: &Store, seed: u64) {
 
 /// GETs `uri` and returns the status and the JSON body.
 pub async fn get(store: &Store, uri: &str) -> (StatusCode, Value) {
-    let response = app(AppState {
-        store: store.clone(),
-    })
-    .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-    .await
-    .expect("response");
+    let response = app(AppState::new(store.clone()))
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
     let status = response.status();
     let bytes = response
         .into_body()

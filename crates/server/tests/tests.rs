@@ -2,5 +2,10 @@
 //! over a real store with seeded demo data, on SQLite and on PostgreSQL
 //! when `YUANJIANG_TEST_POSTGRES` is set.
 
+mod audit;
+mod auth;
+mod personnel;
 mod read_api;
 mod support;
+mod web;
+mod writes;

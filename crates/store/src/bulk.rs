@@ -10,6 +10,9 @@ use yuanjiang_domain::{
     Supporter,
 };
 
+use crate::audit::BulkSummary;
+use crate::crypto::FieldKey;
+use crate::rollup::{Parts, RollupDelta};
 use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
 
 /// Rows per multi-row INSERT: well under both backends' parameter limits.
@@ -20,6 +23,10 @@ pub struct Bulk {
     tx: Tx,
     /// Recipient code → the prefecture or XPCC division it rolls up to.
     prefectures: HashMap<String, String>,
+    /// Encrypts personal data (`crypto.rs`).
+    key: FieldKey,
+    /// Rows written, for the one audit entry at commit.
+    summary: BulkSummary,
 }
 
 impl Store {
@@ -33,13 +40,20 @@ impl Store {
             .filter_map(|(code, pref)| pref.map(|p| (code, p)))
             .collect();
         let tx = self.begin().await?;
-        Ok(Bulk { tx, prefectures })
+        Ok(Bulk {
+            tx,
+            prefectures,
+            key: self.field_key.clone(),
+            summary: BulkSummary::default(),
+        })
     }
 }
 
 impl Bulk {
-    /// Makes everything written visible at once.
-    pub async fn commit(self) -> Result<()> {
+    /// Makes everything written visible at once, with one `bulk_load`
+    /// audit entry counting the rows written.
+    pub async fn commit(mut self) -> Result<()> {
+        self.summary.append_to(&mut self.tx).await?;
         self.tx.commit().await
     }
 
@@ -48,6 +62,7 @@ impl Bulk {
         for s in supporters {
             s.validate()?;
         }
+        self.summary.add("supporters", supporters.len());
         for chunk in supporters.chunks(ROWS_PER_INSERT) {
             on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
@@ -71,6 +86,7 @@ impl Bulk {
         for p in pairings {
             p.validate()?;
         }
+        self.summary.add("pairings", pairings.len());
         for chunk in pairings.chunks(ROWS_PER_INSERT) {
             on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
@@ -92,6 +108,7 @@ impl Bulk {
 
     /// Adds front commands.
     pub async fn insert_front_commands(&mut self, commands: &[FrontCommand]) -> Result<()> {
+        self.summary.add("front_commands", commands.len());
         for chunk in commands.chunks(ROWS_PER_INSERT) {
             on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
@@ -114,6 +131,7 @@ impl Bulk {
         for p in plans {
             p.validate()?;
         }
+        self.summary.add("plans", plans.len());
         for chunk in plans.chunks(ROWS_PER_INSERT) {
             on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
@@ -143,6 +161,7 @@ impl Bulk {
         for b in batches {
             b.validate()?;
         }
+        self.summary.add("batches", batches.len());
         for chunk in batches.chunks(ROWS_PER_INSERT) {
             on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
@@ -165,18 +184,25 @@ impl Bulk {
         for a in assignments {
             a.validate()?;
         }
-        for chunk in assignments.chunks(ROWS_PER_INSERT) {
+        // Personal data is stored encrypted only; the plaintext columns stay NULL.
+        let sealed = assignments
+            .iter()
+            .map(|a| crate::personnel::seal(&self.key, a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rows: Vec<_> = assignments.iter().zip(sealed).collect();
+        self.summary.add("assignments", assignments.len());
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
             on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO assignments (supporter_code, batch_number, person_name, id_number, phone, \
+                    "INSERT INTO assignments (supporter_code, batch_number, person_name, id_number_enc, phone_enc, \
                      category, mode, recipient_code, host_unit, post, arrival_date, return_date, appraisal) ",
                 );
-                qb.push_values(chunk, |mut b, a| {
+                qb.push_values(chunk, |mut b, (a, (id_number_enc, phone_enc))| {
                     b.push_bind(a.supporter_code.clone())
                         .push_bind(a.batch_number.and_then(|n| i32::try_from(n).ok()))
                         .push_bind(a.person_name.clone())
-                        .push_bind(a.id_number.clone())
-                        .push_bind(a.phone.clone())
+                        .push_bind(id_number_enc.clone())
+                        .push_bind(phone_enc.clone())
                         .push_bind(a.category.key())
                         .push_bind(a.mode.key())
                         .push_bind(a.recipient_code.clone())
@@ -221,6 +247,7 @@ impl Bulk {
                 })?;
             prefecture_of.push(prefecture);
         }
+        self.summary.add("projects", bundles.len());
 
         let mut ids: HashMap<String, i64> = HashMap::with_capacity(bundles.len());
         let rows: Vec<(&ProjectBundle, &String)> = bundles.iter().zip(&prefecture_of).collect();
@@ -277,6 +304,9 @@ impl Bulk {
             transactions.extend(b.transactions.iter().map(|t| (id, t)));
             indicators.extend(b.indicators.iter().map(|(i, v)| (id, i, v)));
         }
+        self.summary.add("project_states", history.len());
+        self.summary.add("fund_transactions", transactions.len());
+        self.summary.add("indicators", indicators.len());
         for chunk in history.chunks(ROWS_PER_INSERT) {
             on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
@@ -312,6 +342,14 @@ impl Bulk {
                 qb.build().execute(&mut **tx).await?;
             });
         }
+        let mut delta = RollupDelta::default();
+        for (b, prefecture) in bundles.iter().zip(&prefecture_of) {
+            let parts = Parts::of(&b.project, prefecture);
+            for t in &b.transactions {
+                delta.add(&parts, t, 1);
+            }
+        }
+        delta.apply(&mut self.tx).await?;
         for chunk in indicators.chunks(ROWS_PER_INSERT) {
             let returned: Vec<(i64, i64, String)> = on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
@@ -338,6 +376,7 @@ impl Bulk {
                 };
                 values.extend(vals.iter().map(|v| (*indicator_id, v)));
             }
+            self.summary.add("indicator_values", values.len());
             for vchunk in values.chunks(ROWS_PER_INSERT) {
                 on_tx!(self.tx, tx, Db => {
                     let mut qb = QueryBuilder::<Db>::new(

@@ -37,12 +37,18 @@ pub struct CheckReport {
     pub state_mismatches: Vec<String>,
     /// Backend-specific integrity check result (`ok` when sound).
     pub integrity: String,
+    /// Roll-up rows that differ from a recomputation from the transactions
+    /// (counted both ways: missing, extra or different).
+    pub rollup_mismatches: i64,
 }
 
 impl CheckReport {
     /// Whether nothing is wrong.
     pub fn is_clean(&self) -> bool {
-        self.chain_breaks.is_empty() && self.state_mismatches.is_empty() && self.integrity == "ok"
+        self.chain_breaks.is_empty()
+            && self.state_mismatches.is_empty()
+            && self.integrity == "ok"
+            && self.rollup_mismatches == 0
     }
 }
 
@@ -56,7 +62,41 @@ struct ChainRecord {
     date: chrono::NaiveDate,
 }
 
+/// The year roll-up recomputed from the transactions.
+const YEAR_FROM_RAW: &str = "SELECT p.supporter_code, p.recipient_code, p.prefecture_code, p.category, \
+     p.grassroots, p.livelihood, p.published, t.year, t.fund_type, CAST(SUM(t.amount) AS BIGINT), COUNT(*) \
+     FROM fund_transactions t JOIN projects p ON p.id = t.project_id \
+     GROUP BY p.supporter_code, p.recipient_code, p.prefecture_code, p.category, p.grassroots, \
+     p.livelihood, p.published, t.year, t.fund_type";
+const YEAR_STORED: &str = "SELECT supporter_code, recipient_code, prefecture_code, category, grassroots, \
+     livelihood, published, year, fund_type, amount, n FROM fund_rollup_year";
+/// The month roll-up recomputed from the transactions.
+const MONTH_FROM_RAW: &str = "SELECT p.supporter_code, p.prefecture_code, p.published, t.year, t.month, \
+     t.fund_type, CAST(SUM(t.amount) AS BIGINT), COUNT(*) \
+     FROM fund_transactions t JOIN projects p ON p.id = t.project_id \
+     GROUP BY p.supporter_code, p.prefecture_code, p.published, t.year, t.month, t.fund_type";
+const MONTH_STORED: &str = "SELECT supporter_code, prefecture_code, published, year, month, fund_type, amount, n \
+     FROM fund_rollup_month";
+
 impl Store {
+    /// Rows that differ between the roll-ups and their recomputation.
+    pub async fn rollup_mismatches(&self) -> Result<i64> {
+        let mut total = 0i64;
+        for (a, b) in [
+            (YEAR_FROM_RAW, YEAR_STORED),
+            (YEAR_STORED, YEAR_FROM_RAW),
+            (MONTH_FROM_RAW, MONTH_STORED),
+            (MONTH_STORED, MONTH_FROM_RAW),
+        ] {
+            let sql = format!("SELECT COUNT(*) FROM ({a} EXCEPT {b}) AS d");
+            let n: i64 = on_pool!(self, p => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await?
+            });
+            total += n;
+        }
+        Ok(total)
+    }
+
     /// Checks database integrity, every project's fund chain and state history.
     pub async fn check(&self) -> Result<CheckReport> {
         let integrity: String = match &self.pool {
@@ -88,6 +128,7 @@ impl Store {
             chain_breaks: Vec::new(),
             state_mismatches: Vec::new(),
             integrity,
+            rollup_mismatches: 0,
         };
         let mut start = 0;
         while start < records.len() {
@@ -129,6 +170,7 @@ impl Store {
             .await?
         });
         report.state_mismatches = mismatched;
+        report.rollup_mismatches = self.rollup_mismatches().await?;
         Ok(report)
     }
 }

@@ -19,6 +19,30 @@ pub enum StoreError {
     /// Stored data broke a domain rule, or a write would.
     #[error(transparent)]
     Rule(#[from] DomainError),
+    /// The record does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The caller edited an older version than the one stored (HTTP 412).
+    #[error("version mismatch: stored version is {current}")]
+    VersionMismatch {
+        /// The version now stored.
+        current: i64,
+    },
+    /// The write replaces an existing record but named no version (HTTP 428).
+    #[error("version required: stored version is {current}")]
+    VersionRequired {
+        /// The version now stored.
+        current: i64,
+    },
+    /// A record with the same natural key exists already (HTTP 409).
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+    /// Password hashing failed (the cause is for the log only).
+    #[error("cryptographic operation failed: {0}")]
+    Crypto(String),
+    /// The field key is unusable, or personal data did not decrypt.
+    #[error(transparent)]
+    FieldCrypto(#[from] crate::CryptoError),
     /// A stored value could not be read back as its domain type.
     #[error("corrupt value in {column}: {value}")]
     Corrupt {
@@ -27,4 +51,16 @@ pub enum StoreError {
         /// Offending value.
         value: String,
     },
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Duplicate`], naming what clashed.
+    pub(crate) fn unique(e: sqlx::Error, what: &str) -> StoreError {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Duplicate(what.to_owned())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
 }

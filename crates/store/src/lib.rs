@@ -9,16 +9,26 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod bulk;
 mod check;
+mod crypto;
 mod error;
+mod evaluation;
+pub mod exchange;
+mod identity;
 mod parties;
+mod personnel;
 mod projects;
 mod reference;
+mod registry;
+mod rollup;
 mod settings;
 mod sql;
 mod stats;
 pub mod testing;
+mod workflow;
+mod writes;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -28,12 +38,27 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use audit::{
+    AuditBreak, AuditEntry, AuditFilter, AuditRecord, AuditVerdict, BreakReason, GENESIS_HASH,
+    MAX_AUDIT_PAGE,
+};
 pub use bulk::Bulk;
 pub use check::{ChainBreak, CheckReport};
+pub use crypto::{CryptoError, DATA_DIR_ENV, FieldKey, KEY_ENV, KEY_FILE, KeySource};
 pub use error::StoreError;
+pub use evaluation::{EvaluationRun, EvaluationUnit, INDICATOR_SYSTEM};
+pub use identity::{
+    DEMO_PASSWORD, LOCKOUT, Login, MAX_FAILED_LOGINS, NewSession, NewToken, SESSION_ABSOLUTE,
+    SESSION_IDLE, Secret, Session, TokenInfo, User, check_password_policy, demo_accounts,
+    validate_user_name,
+};
+pub use personnel::{AssignmentFilter, AssignmentRow, MAX_ASSIGNMENT_PAGE, PersonalData};
 pub use projects::{Page, ProjectFilter, ProjectRow, Scope, TransactionRow};
+pub use registry::{AssignmentSummary, ProjectCountBy, RegistryQuery, RegistrySort};
+pub use rollup::Source;
 pub use settings::{Backend, DEFAULT_DATABASE_URL, DbSettings};
 pub use stats::{FundStatRow, StatDimension};
+pub use workflow::{ApprovalRecord, InboxItem, MAX_COMMENT_CHARS};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -97,13 +122,26 @@ impl Tx {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// Encrypts personal data at rest (see `crypto.rs`).
+    field_key: FieldKey,
+    /// Recent statistics answers, valid while the data version stands.
+    stats_cache: stats::StatsCache,
 }
 
 impl Store {
     /// Opens the database named by `settings`, creating a SQLite file if it
     /// is absent, applies the migrations and loads reference data if the
-    /// database is new.
+    /// database is new. The field key comes from [`FieldKey::for_database`].
     pub async fn open(settings: &DbSettings) -> Result<Store> {
+        let (field_key, source) = FieldKey::for_database(settings)?;
+        tracing::info!(%source, fingerprint = %field_key.fingerprint(), "field key loaded");
+        Store::open_with_key(settings, field_key).await
+    }
+
+    /// Opens the database like [`Store::open`] with the given field key,
+    /// then checks the key against the database and encrypts any personal
+    /// data still in clear.
+    pub async fn open_with_key(settings: &DbSettings, field_key: FieldKey) -> Result<Store> {
         let pool = match settings.backend() {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(settings.url())?
@@ -127,9 +165,15 @@ impl Store {
                     .await?,
             ),
         };
-        let store = Store { pool };
+        let store = Store {
+            pool,
+            field_key,
+            stats_cache: stats::StatsCache::default(),
+        };
         store.migrate().await?;
         store.load_reference_data().await?;
+        store.check_field_key().await?;
+        store.encrypt_plaintext_personal_data().await?;
         Ok(store)
     }
 

@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 use yuanjiang_domain::{
-    Category, DeliveryMode, Fen, FundTransaction, FundType, Indicator, IndicatorValue, Project,
-    ProjectKind, ProjectState, StateChange,
+    ApprovalStatus, Category, DeliveryMode, Fen, FundTransaction, FundType, Indicator,
+    IndicatorValue, Project, ProjectKind, ProjectState, StateChange,
 };
 
 use crate::parties::key;
@@ -152,6 +152,8 @@ pub struct ProjectRow {
     pub row_version: i64,
     /// The prefecture or XPCC division the project rolls up to.
     pub prefecture_code: String,
+    /// Where it stands in the approval workflow.
+    pub approval: ApprovalStatus,
     /// The project.
     #[serde(flatten)]
     pub project: Project,
@@ -162,6 +164,8 @@ pub struct ProjectRow {
 pub struct TransactionRow {
     /// Row id.
     pub id: i64,
+    /// Version for optimistic concurrency.
+    pub row_version: i64,
     /// The transaction.
     #[serde(flatten)]
     pub transaction: FundTransaction,
@@ -170,7 +174,7 @@ pub struct TransactionRow {
 pub(crate) const PROJECT_COLUMNS: &str = "p.id, p.code, p.name, p.category, p.delivery_mode, p.kind, p.year, \
      p.in_plan, p.continued, p.grassroots, p.livelihood, p.supporter_code, p.recipient_code, \
      p.location_code, p.prefecture_code, p.planned_investment, p.aid_funds, p.matching_funds, \
-     p.start_date, p.end_date, p.state, p.published, p.description, p.row_version";
+     p.start_date, p.end_date, p.state, p.published, p.description, p.row_version, p.approval";
 
 #[derive(FromRow)]
 pub(crate) struct ProjectRecord {
@@ -198,6 +202,7 @@ pub(crate) struct ProjectRecord {
     published: bool,
     description: String,
     row_version: i64,
+    approval: String,
 }
 
 impl ProjectRecord {
@@ -206,6 +211,7 @@ impl ProjectRecord {
             id: self.id,
             row_version: self.row_version,
             prefecture_code: self.prefecture_code,
+            approval: key("projects.approval", &self.approval, ApprovalStatus::parse)?,
             project: Project {
                 category: key("projects.category", &self.category, Category::parse)?,
                 delivery_mode: key(
@@ -238,14 +244,36 @@ impl ProjectRecord {
 }
 
 #[derive(FromRow)]
-struct TransactionRecord {
+pub(crate) struct TransactionRecord {
     id: i64,
+    row_version: i64,
     code: String,
     fund_type: String,
     amount: i64,
     date: NaiveDate,
     document_no: String,
     note: String,
+}
+
+impl TransactionRecord {
+    pub(crate) fn into_row(self) -> Result<TransactionRow> {
+        Ok(TransactionRow {
+            id: self.id,
+            row_version: self.row_version,
+            transaction: FundTransaction {
+                fund_type: key(
+                    "fund_transactions.fund_type",
+                    &self.fund_type,
+                    FundType::parse,
+                )?,
+                project_code: self.code,
+                amount: Fen(self.amount),
+                date: self.date,
+                document_no: self.document_no,
+                note: self.note,
+            },
+        })
+    }
 }
 
 #[derive(FromRow)]
@@ -335,7 +363,7 @@ impl Store {
     pub async fn project_transactions(&self, project_id: i64) -> Result<Vec<TransactionRow>> {
         let records: Vec<TransactionRecord> = on_pool!(self, p => {
             sqlx::query_as(
-                "SELECT t.id, p.code, t.fund_type, t.amount, t.date, t.document_no, t.note \
+                "SELECT t.id, t.row_version, p.code, t.fund_type, t.amount, t.date, t.document_no, t.note \
                  FROM fund_transactions t JOIN projects p ON p.id = t.project_id \
                  WHERE t.project_id = $1 ORDER BY t.date, t.id",
             )
@@ -345,23 +373,7 @@ impl Store {
         });
         records
             .into_iter()
-            .map(|r| {
-                Ok(TransactionRow {
-                    id: r.id,
-                    transaction: FundTransaction {
-                        fund_type: key(
-                            "fund_transactions.fund_type",
-                            &r.fund_type,
-                            FundType::parse,
-                        )?,
-                        project_code: r.code,
-                        amount: Fen(r.amount),
-                        date: r.date,
-                        document_no: r.document_no,
-                        note: r.note,
-                    },
-                })
-            })
+            .map(TransactionRecord::into_row)
             .collect()
     }
 

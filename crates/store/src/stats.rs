@@ -9,6 +9,7 @@ use sqlx::Row;
 use yuanjiang_domain::{DomainError, Fen, FundChain, FundType};
 
 use crate::parties::key;
+use crate::rollup::Source;
 use crate::sql::{Sql, bind_params};
 use crate::{ProjectFilter, Result, Store, on_pool};
 
@@ -71,14 +72,17 @@ impl StatDimension {
             })
     }
 
-    fn column(self) -> &'static str {
-        match self {
-            StatDimension::Supporter => "p.supporter_code",
-            StatDimension::Prefecture => "p.prefecture_code",
-            StatDimension::Recipient => "p.recipient_code",
-            StatDimension::Category => "p.category",
-            StatDimension::Year => "CAST(t.year AS TEXT)",
-            StatDimension::Month => "CAST(t.month AS TEXT)",
+    /// The column in `source`; roll-ups are aliased `p` like projects.
+    fn column(self, source: Source) -> &'static str {
+        match (self, source) {
+            (StatDimension::Supporter, _) => "p.supporter_code",
+            (StatDimension::Prefecture, _) => "p.prefecture_code",
+            (StatDimension::Recipient, _) => "p.recipient_code",
+            (StatDimension::Category, _) => "p.category",
+            (StatDimension::Year, Source::Raw) => "CAST(t.year AS TEXT)",
+            (StatDimension::Year, _) => "CAST(p.year AS TEXT)",
+            (StatDimension::Month, Source::Raw) => "CAST(t.month AS TEXT)",
+            (StatDimension::Month, _) => "CAST(p.month AS TEXT)",
         }
     }
 }
@@ -103,22 +107,60 @@ impl Store {
         filter: &ProjectFilter,
         by: &[StatDimension],
     ) -> Result<Vec<FundStatRow>> {
-        let dims: Vec<String> = by
+        // Figures are cached per query until the data version moves on;
+        // reading the version is one indexed row, shared by all app nodes.
+        let version: i64 = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT version FROM data_version WHERE id = 1").fetch_one(p).await?
+        });
+        let key = format!("{filter:?}|{by:?}");
+        if let Some(rows) = self.stats_cache.get(&key, version) {
+            return Ok(rows);
+        }
+        let rows = self
+            .fund_stats_from(Source::for_query(filter, by), filter, by)
+            .await?;
+        self.stats_cache.put(key, version, rows.clone());
+        Ok(rows)
+    }
+
+    /// [`Store::fund_stats`] from a given source; `check` and tests compare sources.
+    pub async fn fund_stats_from(
+        &self,
+        source: Source,
+        filter: &ProjectFilter,
+        by: &[StatDimension],
+    ) -> Result<Vec<FundStatRow>> {
+        let dims: String = by
             .iter()
             .enumerate()
-            .map(|(i, d)| format!("{} AS d{i}", d.column()))
+            .map(|(i, d)| format!("{} AS d{i}, ", d.column(source)))
             .collect();
-        let group: Vec<String> = (0..by.len()).map(|i| format!("d{i}")).collect();
+        let group: String = (0..by.len()).map(|i| format!("d{i}, ")).collect();
+        let (from, fund_type, sums, year) = match source {
+            Source::Raw => (
+                "fund_transactions t JOIN projects p ON p.id = t.project_id",
+                "t.fund_type",
+                "CAST(SUM(t.amount) AS BIGINT) AS total, COUNT(*) AS n",
+                "t.year",
+            ),
+            Source::Year => (
+                "fund_rollup_year p",
+                "p.fund_type",
+                "CAST(SUM(p.amount) AS BIGINT) AS total, CAST(SUM(p.n) AS BIGINT) AS n",
+                "p.year",
+            ),
+            Source::Month => (
+                "fund_rollup_month p",
+                "p.fund_type",
+                "CAST(SUM(p.amount) AS BIGINT) AS total, CAST(SUM(p.n) AS BIGINT) AS n",
+                "p.year",
+            ),
+        };
         let mut sql = Sql::new(&format!(
-            "SELECT {}t.fund_type, CAST(SUM(t.amount) AS BIGINT) AS total, COUNT(*) AS n \
-             FROM fund_transactions t JOIN projects p ON p.id = t.project_id WHERE 1 = 1",
-            dims.iter().map(|d| format!("{d}, ")).collect::<String>()
+            "SELECT {dims}{fund_type}, {sums} FROM {from} WHERE 1 = 1"
         ));
-        filter.push_conditions(&mut sql, "t.year");
-        sql.push(&format!(
-            " GROUP BY {}t.fund_type",
-            group.iter().map(|g| format!("{g}, ")).collect::<String>()
-        ));
+        filter.push_conditions(&mut sql, year);
+        sql.push(&format!(" GROUP BY {group}{fund_type}"));
         let raw: Vec<(Vec<String>, String, i64, i64)> = on_pool!(self, p => {
             let rows = bind_params!(sqlx::query(sql.text()), &sql.params).fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
@@ -149,5 +191,36 @@ impl Store {
                 transactions,
             })
             .collect())
+    }
+}
+
+/// Cached answers by query, each with the data version it was computed at.
+type CachedAnswers = std::collections::HashMap<String, (i64, Vec<FundStatRow>)>;
+
+/// Answers of recent statistics queries, valid for one data version.
+#[derive(Clone, Default)]
+pub(crate) struct StatsCache {
+    entries: std::sync::Arc<std::sync::RwLock<CachedAnswers>>,
+}
+
+/// Distinct queries kept before the cache starts afresh.
+const STATS_CACHE_ENTRIES: usize = 512;
+
+impl StatsCache {
+    fn get(&self, key: &str, version: i64) -> Option<Vec<FundStatRow>> {
+        let entries = self.entries.read().ok()?;
+        entries
+            .get(key)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, rows)| rows.clone())
+    }
+
+    fn put(&self, key: String, version: i64, rows: Vec<FundStatRow>) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= STATS_CACHE_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (version, rows));
+        }
     }
 }

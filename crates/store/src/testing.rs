@@ -54,10 +54,23 @@ pub async fn postgres_url(test: &str) -> Result<Option<String>> {
     Ok(Some(format!("{base}/{name}")))
 }
 
+/// The field key of PostgreSQL test stores: fixed, so that a test can
+/// reopen its database, and never written to a key file in the source tree
+/// (a PostgreSQL store's default key file is in the working directory).
+pub const TEST_FIELD_KEY: &str = "5975616e6a69616e672074657374206b";
+
+/// Opens (or reopens) the PostgreSQL test database at `url` with
+/// [`TEST_FIELD_KEY`]; use it rather than `Store::open`, which would
+/// create a key file in the working directory.
+pub async fn open_postgres(url: &str) -> Result<Store> {
+    let key = crate::FieldKey::from_hex(TEST_FIELD_KEY, "TEST_FIELD_KEY")?;
+    Store::open_with_key(&DbSettings::from_url(url)?, key).await
+}
+
 /// Opens a store on a new PostgreSQL database, or `None` when skipped.
 pub async fn postgres_store(test: &str) -> Result<Option<Store>> {
     match postgres_url(test).await? {
-        Some(url) => Ok(Some(Store::open(&DbSettings::from_url(&url)?).await?)),
+        Some(url) => Ok(Some(open_postgres(&url).await?)),
         None => Ok(None),
     }
 }

@@ -3,8 +3,11 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod demo;
 mod evaluate;
+mod exchange;
+mod users;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -37,9 +40,17 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "YUANJIANG_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Load the `small` demo data first if the database holds no projects.
+        /// Load the `small` demo data first if the database holds no
+        /// projects, and create the demo accounts (printed at start).
         #[arg(long)]
         demo: bool,
+        /// Always mark cookies Secure (otherwise only when X-Forwarded-Proto is https).
+        #[arg(long, env = "YUANJIANG_SECURE_COOKIES")]
+        secure_cookies: bool,
+        /// Behind a proxy: take the client address from X-Forwarded-For for
+        /// the login rate limit.
+        #[arg(long, env = "YUANJIANG_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// Apply database migrations and load reference data, then exit.
     Migrate {
@@ -64,6 +75,27 @@ enum Command {
     },
     /// Evaluate comprehensive benefit (综合效益评价) of units in a CSV.
     Evaluate(evaluate::EvaluateArgs),
+    /// Verify or list the audit trail (审计日志).
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
+    /// Import projects, transactions or indicators from xlsx, xls, ods or CSV (all or nothing).
+    Import(exchange::ImportArgs),
+    /// Write an xlsx import template with drop-down lists and instructions.
+    Template(exchange::TemplateArgs),
+    /// Export a list as CSV, xlsx or JSON, or the open-data package.
+    Export(exchange::ExportArgs),
+    /// Manage accounts: add, list, disable.
+    User {
+        #[command(subcommand)]
+        command: users::UserCommand,
+    },
+    /// Manage API tokens: create, list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: users::TokenCommand,
+    },
     /// Check integrity and data quality; exits non-zero if a rule is broken.
     Check {
         #[command(flatten)]
@@ -104,22 +136,45 @@ async fn main() -> anyhow::Result<ExitCode> {
     init_logging();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { db, listen, demo } => {
+        Command::Serve {
+            db,
+            listen,
+            demo,
+            secure_cookies,
+            trust_proxy,
+        } => {
             let store = open(&db).await?;
             if demo {
                 demo::load_if_empty(&store).await?;
+                users::demo_accounts(&store).await?;
             }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             tracing::info!(%listen, "serving; open http://{listen}/");
             eprintln!("援疆通 Yuanjiang is serving at http://{listen}/");
-            let app = yuanjiang_server::app(yuanjiang_server::AppState {
-                store: store.clone(),
+            let state = yuanjiang_server::AppState::new(store.clone());
+            // The search index builds in the background; until it is ready
+            // the registry says so instead of searching.
+            let (search, index_store) = (state.search.clone(), store.clone());
+            tokio::spawn(async move {
+                if let Err(e) = search.rebuild(&index_store).await {
+                    tracing::error!(error = %e, "search index not built");
+                }
             });
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            let auth = yuanjiang_server::auth::AuthConfig {
+                secure_cookies,
+                trust_forwarded_for: trust_proxy,
+                ..Default::default()
+            };
+            let app = yuanjiang_server::app_with(state, auth);
+            // The peer address feeds the login rate limit.
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -152,8 +207,21 @@ async fn main() -> anyhow::Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Evaluate(args) => {
-            evaluate::run(&args)?;
+        Command::Evaluate(args) => Ok(if evaluate::run(&args).await? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
+        Command::Audit { command } => audit::run(command).await,
+        Command::Import(args) => exchange::run_import(args).await,
+        Command::Template(args) => exchange::run_template(&args),
+        Command::Export(args) => exchange::run_export(args).await,
+        Command::User { command } => {
+            users::user(command).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { command } => {
+            users::token(command).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { db, json } => {
@@ -164,13 +232,14 @@ async fn main() -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 println!(
-                    "projects: {}\ntransactions: {}\ntotal amount (fen): {}\nintegrity: {}\nfund-chain breaks: {}\nstate mismatches: {}",
+                    "projects: {}\ntransactions: {}\ntotal amount (fen): {}\nintegrity: {}\nfund-chain breaks: {}\nstate mismatches: {}\nroll-up mismatches: {}",
                     report.projects,
                     report.transactions,
                     report.total_amount,
                     report.integrity,
                     report.chain_breaks.len(),
-                    report.state_mismatches.len()
+                    report.state_mismatches.len(),
+                    report.rollup_mismatches
                 );
                 for b in report.chain_breaks.iter().take(50) {
                     println!("  {}: {} / {}", b.project_code, b.zh, b.en);

@@ -225,3 +225,67 @@ fn evaluate_prints_json_and_refuses_bad_input() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("jobs") && err.contains('x'), "{err}");
 }
+
+#[test]
+fn evaluate_from_the_database_saves_and_reruns_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("e.db").display());
+    let demo = yuanjiang(&[
+        "demo",
+        "--db",
+        &db,
+        "--scale",
+        "small",
+        "--seed",
+        "5",
+        "--as-of",
+        "2026-11-29",
+    ]);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let out = yuanjiang(&[
+        "evaluate",
+        "--db",
+        &db,
+        "--year",
+        "2024",
+        "--unit",
+        "supporter",
+        "--method",
+        "entropy-topsis",
+        "--cost",
+        "funds_arrived_wan",
+        "--save",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(first["units"].as_array().expect("units").len() >= 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let id = err
+        .split("saved as run ")
+        .nth(1)
+        .and_then(|s| s.split(';').next())
+        .expect("run id")
+        .trim()
+        .to_owned();
+    // New data after the run must not change its reproduction.
+    let more = yuanjiang(&["evaluate", "--db", &db, "--rerun", &id, "--json"]);
+    assert!(
+        more.status.success(),
+        "{}",
+        String::from_utf8_lossy(&more.stderr)
+    );
+    let again: serde_json::Value = serde_json::from_slice(&more.stdout).expect("json");
+    assert_eq!(first, again);
+    assert!(String::from_utf8_lossy(&more.stderr).contains("reproduced exactly"));
+    let missing = yuanjiang(&["evaluate", "--db", &db, "--rerun", "999"]);
+    assert!(!missing.status.success());
+}

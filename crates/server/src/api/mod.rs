@@ -1,7 +1,10 @@
 //! The JSON API under `/api/v1`. Handlers parse and check the request,
 //! ask the store, and shape the answer; amounts are integer fen.
 
-mod query;
+pub mod audit;
+pub mod personnel;
+pub(crate) mod query;
+pub mod writes;
 
 use std::collections::HashMap;
 
@@ -33,7 +36,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Restricts a filter to what the caller may see.
-fn scoped(mut filter: ProjectFilter, caller: &Caller) -> ProjectFilter {
+pub(crate) fn scoped(mut filter: ProjectFilter, caller: &Caller) -> ProjectFilter {
     filter.published_only = caller.0 == Viewer::Public;
     filter.scope = Scope::of(&caller.0);
     filter
@@ -81,7 +84,7 @@ pub async fn project(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let not_found = || ApiError::not_found("项目", "project");
     let row = state.store.project(&code).await?.ok_or_else(not_found)?;
     let owner = Owner {
@@ -114,13 +117,20 @@ pub async fn project(
             })
         })
         .collect();
-    Ok(Json(json!({
-        "project": row,
-        "fund_chain": chain_json(&chain),
-        "transactions": transactions,
-        "history": history,
-        "indicators": indicators,
-    })))
+    let approvals = state.store.approval_steps(row.id).await?;
+    let etag = writes::etag(row.row_version);
+    Ok((
+        [(axum::http::header::ETAG, etag)],
+        Json(json!({
+            "project": row,
+            "approvals": approvals,
+            "fund_chain": chain_json(&chain),
+            "transactions": transactions,
+            "history": history,
+            "indicators": indicators,
+        })),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/parties`: supporters and recipient units (townships with `?townships=true`).

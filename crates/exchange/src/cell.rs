@@ -1,0 +1,350 @@
+//! A cell as read from any format, and its exact conversion to the value a
+//! column holds. Money never passes through floating point on its own: a
+//! numeric cell holding yuan is written out in its shortest exact decimal
+//! form and parsed as text, so `1234.56` is 123456 fen and `0.125` is refused.
+
+use chrono::NaiveDate;
+use yuanjiang_domain::{DomainError, Fen};
+
+/// One cell's content.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Nothing.
+    Empty,
+    /// Text (CSV cells are always text).
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A number.
+    Float(f64),
+    /// TRUE or FALSE.
+    Bool(bool),
+    /// A date cell (time of day ignored only when it is midnight).
+    Date(NaiveDate, bool),
+    /// A spreadsheet error value such as `#DIV/0!`.
+    Error(String),
+}
+
+impl Cell {
+    /// Whether the cell holds nothing (or only spaces).
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text, as a person would read it.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Float(f) => float_text(*f),
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+            Cell::Date(d, _) => d.format("%Y-%m-%d").to_string(),
+            Cell::Error(e) => e.clone(),
+        }
+    }
+
+    /// Length in characters, for the cell limit.
+    pub fn chars(&self) -> usize {
+        match self {
+            Cell::Text(s) | Cell::Error(s) => s.chars().count(),
+            _ => 0,
+        }
+    }
+}
+
+/// The shortest decimal text that reads back as exactly this float. Rust
+/// never writes an exponent here, so `1e15` is `1000000000000000`.
+pub fn float_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+fn err(code: &'static str, zh: String, en: String) -> DomainError {
+    DomainError::new(code, zh, en)
+}
+
+/// Reads text (codes, names, document numbers): trimmed; numbers as typed.
+/// A `'` that exports put before text starting with `=`, `+`, `-` or `@`
+/// (so that spreadsheets do not run it as a formula) is taken off again.
+pub fn text(cell: &Cell) -> String {
+    let t = cell.display().trim().to_owned();
+    match t.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest.to_owned(),
+        _ => t,
+    }
+}
+
+/// Reads an amount in yuan. `allow_zero` is false for transactions, whose
+/// amounts must be positive.
+pub fn amount(cell: &Cell, allow_zero: bool) -> Result<Fen, DomainError> {
+    let raw = match cell {
+        Cell::Int(i) => i.to_string(),
+        Cell::Float(f) if f.is_finite() => format!("{f}"),
+        Cell::Text(s) => s
+            .trim()
+            .trim_start_matches(['¥', '￥'])
+            .trim()
+            .replace([' ', '\u{a0}'], ""),
+        other => other.display(),
+    };
+    let fen: Fen = raw.parse().map_err(|_| {
+        err(
+            "invalid_amount",
+            format!(
+                "金额“{}”无效：应为以元为单位、最多两位小数的数字",
+                cell.display()
+            ),
+            format!(
+                "amount \"{}\" is invalid: expected a number of yuan with at most two decimals",
+                cell.display()
+            ),
+        )
+    })?;
+    if fen.0 < 0 {
+        return Err(err(
+            "negative_amount",
+            format!("金额“{}”为负数：金额不能为负", cell.display()),
+            format!(
+                "amount \"{}\" is negative: amounts must not be negative",
+                cell.display()
+            ),
+        ));
+    }
+    if fen.0 == 0 && !allow_zero {
+        return Err(err(
+            "non_positive_amount",
+            "金额应大于零".to_owned(),
+            "amount must be greater than zero".to_owned(),
+        ));
+    }
+    Ok(fen)
+}
+
+/// Reads a date: a date cell, `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`,
+/// `YYYYMMDD` or `YYYY年M月D日`, with an optional midnight time after it.
+pub fn date(cell: &Cell) -> Result<NaiveDate, DomainError> {
+    let bad = || {
+        err(
+            "invalid_date",
+            format!(
+                "日期“{}”无效：应为 YYYY-MM-DD 格式的真实日期",
+                cell.display()
+            ),
+            format!(
+                "date \"{}\" is invalid: expected a real date as YYYY-MM-DD",
+                cell.display()
+            ),
+        )
+    };
+    match cell {
+        Cell::Date(d, midnight) if *midnight => Ok(*d),
+        Cell::Int(i) if (10_000_101..=99_991_231).contains(i) => {
+            eight_digits(&i.to_string()).ok_or_else(bad)
+        }
+        Cell::Text(s) => {
+            let t = s.trim();
+            // A time of day after the date is accepted only if it is midnight,
+            // as spreadsheets write dates typed into date-time cells.
+            let day = match t.split_once([' ', 'T']) {
+                Some((d, time)) if time.trim_start_matches(['0', ':', '.']).is_empty() => d,
+                Some(_) => return Err(bad()),
+                None => t,
+            };
+            if day.len() == 8 && day.bytes().all(|b| b.is_ascii_digit()) {
+                return eight_digits(day).ok_or_else(bad);
+            }
+            let formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"];
+            formats
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(day, f).ok())
+                // chrono takes more than four digits for %Y; years are four.
+                .filter(|d| (1000..=9999).contains(&chrono::Datelike::year(d)))
+                .ok_or_else(bad)
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// `YYYYMMDD` as a date.
+fn eight_digits(s: &str) -> Option<NaiveDate> {
+    let y = s.get(0..4)?.parse().ok()?;
+    let m = s.get(4..6)?.parse().ok()?;
+    let d = s.get(6..8)?.parse().ok()?;
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+/// Reads yes or no: 是/否, true/false, yes/no, y/n, 1/0, √/×, or a TRUE/FALSE cell.
+pub fn flag(cell: &Cell) -> Result<bool, DomainError> {
+    let v = match cell {
+        Cell::Bool(b) => Some(*b),
+        Cell::Int(1) => Some(true),
+        Cell::Int(0) => Some(false),
+        Cell::Float(f) if *f == 1.0 => Some(true),
+        Cell::Float(f) if *f == 0.0 => Some(false),
+        Cell::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "是" | "true" | "yes" | "y" | "1" | "√" | "✓" => Some(true),
+            "否" | "false" | "no" | "n" | "0" | "×" | "✗" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    };
+    v.ok_or_else(|| {
+        err(
+            "invalid_flag",
+            format!("“{}”无效：应为“是”或“否”", cell.display()),
+            format!(
+                "\"{}\" is invalid: expected yes or no (是/否, true/false)",
+                cell.display()
+            ),
+        )
+    })
+}
+
+/// Reads a four-digit year.
+pub fn year(cell: &Cell) -> Result<i32, DomainError> {
+    let v = match cell {
+        Cell::Int(i) => i32::try_from(*i).ok(),
+        Cell::Float(f) if f.fract() == 0.0 && f.abs() < 1e6 => Some(*f as i32),
+        Cell::Text(s) => s.trim().trim_end_matches('年').parse().ok(),
+        _ => None,
+    };
+    v.filter(|y| (1000..=9999).contains(y)).ok_or_else(|| {
+        err(
+            "invalid_year",
+            format!("年度“{}”无效：应为四位年份", cell.display()),
+            format!(
+                "year \"{}\" is invalid: expected a four-digit year",
+                cell.display()
+            ),
+        )
+    })
+}
+
+/// Reads a measured number (not money): finite, commas allowed.
+pub fn number(cell: &Cell) -> Result<f64, DomainError> {
+    let v = match cell {
+        Cell::Int(i) => Some(*i as f64),
+        Cell::Float(f) => Some(*f),
+        Cell::Text(s) => s.trim().replace(',', "").parse::<f64>().ok(),
+        _ => None,
+    };
+    v.filter(|f| f.is_finite()).ok_or_else(|| {
+        err(
+            "invalid_number",
+            format!("“{}”无效：应为数值", cell.display()),
+            format!("\"{}\" is invalid: expected a number", cell.display()),
+        )
+    })
+}
+
+/// Reads a period: `YYYY` or `YYYY-MM` (a year typed as a number works too).
+pub fn period(cell: &Cell) -> Result<String, DomainError> {
+    let t = text(cell);
+    yuanjiang_domain::indicator::validate_period(&t)?;
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn amounts_are_exact() {
+        let t = |s: &str| Cell::Text(s.into());
+        assert_eq!(amount(&t("1234.56"), true), Ok(Fen(123_456)));
+        assert_eq!(amount(&t(" ¥1,234.5 "), true), Ok(Fen(123_450)));
+        assert_eq!(amount(&Cell::Float(1234.56), true), Ok(Fen(123_456)));
+        assert_eq!(
+            amount(&Cell::Float(0.1 + 0.2), true).map_err(|e| e.code),
+            Err("invalid_amount")
+        );
+        assert_eq!(
+            amount(&Cell::Float(12.345), true).map_err(|e| e.code),
+            Err("invalid_amount")
+        );
+        assert_eq!(amount(&Cell::Int(7), true), Ok(Fen(700)));
+        assert_eq!(
+            amount(&Cell::Float(1e15), true),
+            Ok(Fen(100_000_000_000_000_000))
+        );
+        assert_eq!(
+            amount(&t("-5"), true).map_err(|e| e.code),
+            Err("negative_amount")
+        );
+        assert_eq!(
+            amount(&t("0"), false).map_err(|e| e.code),
+            Err("non_positive_amount")
+        );
+        assert_eq!(
+            amount(&t("12元"), true).map_err(|e| e.code),
+            Err("invalid_amount")
+        );
+        assert_eq!(
+            amount(&Cell::Float(f64::NAN), true).map_err(|e| e.code),
+            Err("invalid_amount")
+        );
+    }
+
+    #[test]
+    fn dates_in_the_usual_spellings() {
+        for s in [
+            "2024-03-01",
+            "2024/3/1",
+            "2024.03.01",
+            "20240301",
+            "2024年3月1日",
+            "2024-03-01 00:00:00",
+        ] {
+            assert_eq!(date(&Cell::Text(s.into())), Ok(d("2024-03-01")), "{s}");
+        }
+        assert_eq!(
+            date(&Cell::Date(d("2024-03-01"), true)),
+            Ok(d("2024-03-01"))
+        );
+        assert_eq!(date(&Cell::Int(20_240_301)), Ok(d("2024-03-01")));
+        for s in [
+            "2024-02-30",
+            "01/03/2024",
+            "2024311",
+            "2024-03-01 12:00",
+            "x",
+        ] {
+            assert_eq!(
+                date(&Cell::Text(s.into())).map_err(|e| e.code),
+                Err("invalid_date"),
+                "{s}"
+            );
+        }
+        assert!(date(&Cell::Float(45_352.0)).is_err());
+        assert!(date(&Cell::Date(d("2024-03-01"), false)).is_err());
+    }
+
+    #[test]
+    fn flags_years_numbers() {
+        assert_eq!(flag(&Cell::Text("是".into())), Ok(true));
+        assert_eq!(flag(&Cell::Text("FALSE".into())), Ok(false));
+        assert_eq!(flag(&Cell::Bool(true)), Ok(true));
+        assert!(flag(&Cell::Text("maybe".into())).is_err());
+        assert_eq!(year(&Cell::Float(2024.0)), Ok(2024));
+        assert_eq!(year(&Cell::Text("2024年".into())), Ok(2024));
+        assert!(year(&Cell::Text("24".into())).is_err());
+        assert_eq!(number(&Cell::Text("1,200.5".into())), Ok(1200.5));
+        assert!(number(&Cell::Text("inf".into())).is_err());
+        assert_eq!(text(&Cell::Float(6531.0)), "6531");
+        assert_eq!(text(&Cell::Text("'=1+1".into())), "=1+1");
+        assert_eq!(text(&Cell::Text("'tis".into())), "'tis");
+        assert_eq!(period(&Cell::Int(2024)), Ok("2024".to_owned()));
+    }
+}

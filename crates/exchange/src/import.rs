@@ -1,0 +1,1051 @@
+//! An import from start to finish: read and type every row, check every
+//! record against the stored data (parties, projects, the lifecycle, each
+//! project's fund chain replayed with the stored and imported transactions,
+//! the caller's scope), and only if nothing at all is wrong, write the whole
+//! file in one transaction by natural key. A file with one bad row writes
+//! nothing; the same file imported twice changes nothing the second time.
+//!
+//! Natural keys: a project by its code; a transaction by project, type, date
+//! and document number (文号); an indicator by project and name, its value
+//! by period. A row whose key is stored is compared: equal is `unchanged`,
+//! different is `updated` in place.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+use sm3::{Digest, Sm3};
+use yuanjiang_domain::fund::chain_order;
+use yuanjiang_domain::{
+    Action, DomainError, Fen, FundChain, FundTransaction, Owner, Project, ProjectKind,
+    ProjectState, Viewer,
+};
+use yuanjiang_store::Store;
+use yuanjiang_store::exchange::{
+    ImportRecord, ImportTx, NewProject, StoredProject, StoredTransaction,
+};
+
+use crate::columns::Kind;
+use crate::error::ExchangeError;
+use crate::issue::{Issue, Issues};
+use crate::parse::{At, Collector, IndicatorIn, ProjectIn, SheetLayout, TxnIn, issue_at};
+use crate::read::{Format, Limits, detect, read};
+
+/// Records written per statement batch between progress reports.
+const WRITE_BATCH: usize = 10_000;
+
+/// What to import and how.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Kinds to import: one, or several from the sheets of one workbook
+    /// (then transactions may refer to projects in the same file).
+    pub kinds: Vec<Kind>,
+    /// Check everything and report, but write nothing.
+    pub dry_run: bool,
+    /// Whose scope applies (`Viewer::may(Action::Edit, …)` on every record);
+    /// `None` for the operator of the command line, who may write anything.
+    pub viewer: Option<Viewer>,
+    /// Name recorded as the actor in the history and the audit trail.
+    pub actor: String,
+    /// The file's name, for the report, the history and CSV sheet names.
+    pub file_name: String,
+    /// Size, row and cell limits.
+    pub limits: Limits,
+}
+
+/// Records inserted, updated in place and left unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// New records.
+    pub inserted: u64,
+    /// Records changed in place.
+    pub updated: u64,
+    /// Records already as in the file.
+    pub unchanged: u64,
+}
+
+impl Counts {
+    fn add(&mut self, change: Change) {
+        match change {
+            Change::Insert => self.inserted += 1,
+            Change::Update => self.updated += 1,
+            Change::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+/// A sheet that was imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SheetSummary {
+    /// Sheet name (the file name for CSV).
+    pub name: String,
+    /// What it held.
+    pub kind: &'static str,
+    /// Data rows.
+    pub rows: u64,
+}
+
+/// The outcome of an import: what was read, what was (or would be) written,
+/// and every problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// File name as given.
+    pub file_name: String,
+    /// SM3 of the file's bytes, lower-case hex.
+    pub file_sm3: String,
+    /// File size in bytes.
+    pub file_bytes: u64,
+    /// Format found, e.g. `xlsx` or `CSV (GBK/GB18030)`.
+    pub format: Option<String>,
+    /// Sheets imported.
+    pub sheets: Vec<SheetSummary>,
+    /// Counts per kind (`projects`, `transactions`, `indicators`).
+    pub counts: BTreeMap<&'static str, Counts>,
+    /// Every problem, by sheet, row and column.
+    pub issues: Vec<Issue>,
+    /// Problems past the first 100,000, counted only.
+    pub suppressed: u64,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// The import history row, when written.
+    pub import_id: Option<i64>,
+}
+
+impl ImportReport {
+    /// Whether the file had no problem.
+    pub fn is_ok(&self) -> bool {
+        self.issues.is_empty() && self.suppressed == 0
+    }
+
+    /// Counts over all kinds.
+    pub fn totals(&self) -> Counts {
+        let mut t = Counts::default();
+        for c in self.counts.values() {
+            t.inserted += c.inserted;
+            t.updated += c.updated;
+            t.unchanged += c.unchanged;
+        }
+        t
+    }
+}
+
+/// Where an import is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Reading rows.
+    Reading {
+        /// Rows read so far.
+        rows: u64,
+    },
+    /// Checking against the database.
+    Checking,
+    /// Writing records.
+    Writing {
+        /// Written so far.
+        done: u64,
+        /// To write.
+        total: u64,
+    },
+}
+
+/// SM3 of some bytes as lower-case hex.
+pub fn sm3_hex(bytes: &[u8]) -> String {
+    let digest = Sm3::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Insert,
+    Update,
+    Unchanged,
+}
+
+/// A project as it will stand after the import.
+struct FinalProject {
+    project: Project,
+    prefecture: String,
+    at: At,
+    change: Change,
+}
+
+/// What the import will do to one transaction row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxnChange {
+    Insert,
+    Update(i64),
+    Unchanged,
+}
+
+/// Everything read from the file.
+struct Read {
+    sheets: Vec<SheetLayout>,
+    issues: Issues,
+    projects: Vec<ProjectIn>,
+    transactions: Vec<TxnIn>,
+    indicators: Vec<IndicatorIn>,
+    broken_projects: HashSet<String>,
+    rows_read: u64,
+}
+
+/// Imports a file's bytes into the store (or only checks them, for a dry
+/// run). Problems with the file come back in the report; `Err` means the
+/// import could not be carried out (the database failed).
+pub async fn import(
+    store: &Store,
+    bytes: &[u8],
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImportReport, ExchangeError> {
+    let mut report = ImportReport {
+        file_name: options.file_name.clone(),
+        file_sm3: sm3_hex(bytes),
+        file_bytes: bytes.len() as u64,
+        format: None,
+        sheets: Vec::new(),
+        counts: BTreeMap::new(),
+        issues: Vec::new(),
+        suppressed: 0,
+        dry_run: options.dry_run,
+        import_id: None,
+    };
+    let read = match read_file(bytes, options, progress) {
+        Ok((format, read)) => {
+            report.format = Some(format.describe());
+            read
+        }
+        Err(issue) => {
+            report.issues.push(issue);
+            return Ok(report);
+        }
+    };
+    report.sheets = read
+        .sheets
+        .iter()
+        .map(|s| SheetSummary {
+            name: s.name.clone(),
+            kind: s.kind.key(),
+            rows: s.rows,
+        })
+        .collect();
+    if read.sheets.is_empty() || read.sheets.iter().all(|s| s.rows == 0) {
+        finish_issues(&mut report, read.issues);
+        return Ok(report);
+    }
+    progress(Progress::Checking);
+    let mut check = Check::new(store, options, read).await?;
+    check.projects();
+    check.transactions().await?;
+    check.indicators().await?;
+    report.counts = check.counts.clone();
+    if !check.issues.is_empty() {
+        finish_issues(&mut report, std::mem::take(&mut check.issues));
+        // Dropping the check drops its transaction: a rollback, though nothing was written.
+        return Ok(report);
+    }
+    if options.dry_run {
+        return Ok(report);
+    }
+    let mut kinds: Vec<&str> = report.sheets.iter().map(|s| s.kind).collect();
+    kinds.dedup();
+    let totals = report.totals();
+    let record = ImportRecord {
+        actor: options.actor.clone(),
+        file_name: options.file_name.clone(),
+        file_sm3: report.file_sm3.clone(),
+        file_bytes: i64::try_from(report.file_bytes).unwrap_or(i64::MAX),
+        kind: kinds.join("+"),
+        rows_read: i64::try_from(check.read.rows_read).unwrap_or(i64::MAX),
+        inserted: i64::try_from(totals.inserted).unwrap_or(i64::MAX),
+        updated: i64::try_from(totals.updated).unwrap_or(i64::MAX),
+        unchanged: i64::try_from(totals.unchanged).unwrap_or(i64::MAX),
+    };
+    report.import_id = Some(check.write(&record, totals, progress).await?);
+    Ok(report)
+}
+
+fn finish_issues(report: &mut ImportReport, mut issues: Issues) {
+    issues.list.sort_by_key(Issue::sort_key);
+    report.issues = issues.list;
+    report.suppressed = issues.suppressed;
+}
+
+fn read_file(
+    bytes: &[u8],
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Format, Read), Issue> {
+    // `read` checks it too; checking first avoids decoding a huge text twice.
+    options.limits.check_size(bytes.len() as u64)?;
+    let format = detect(bytes)?;
+    let force = matches!(format, Format::Csv { .. }) && options.kinds.len() == 1;
+    let mut on_rows = |rows| progress(Progress::Reading { rows });
+    let mut collector = Collector::new(options.kinds.clone(), force, &mut on_rows);
+    let format = read(bytes, &options.file_name, &options.limits, &mut collector)?;
+    collector.finish();
+    Ok((
+        format,
+        Read {
+            sheets: std::mem::take(&mut collector.sheets),
+            issues: std::mem::take(&mut collector.issues),
+            projects: std::mem::take(&mut collector.projects),
+            transactions: std::mem::take(&mut collector.transactions),
+            indicators: std::mem::take(&mut collector.indicators),
+            broken_projects: std::mem::take(&mut collector.broken_projects),
+            rows_read: collector.rows_read,
+        },
+    ))
+}
+
+/// Whether `to` can be reached from `from` along the lifecycle of `kind`.
+fn reachable(from: ProjectState, to: ProjectState, kind: ProjectKind) -> bool {
+    let mut seen = vec![from];
+    let mut queue = vec![from];
+    while let Some(s) = queue.pop() {
+        if s == to {
+            return true;
+        }
+        for n in s.next_states(kind) {
+            if !seen.contains(n) {
+                seen.push(*n);
+                queue.push(*n);
+            }
+        }
+    }
+    false
+}
+
+/// The column a broken project rule is shown in.
+fn project_rule_column(code: &str) -> &'static str {
+    match code {
+        "invalid_year" => "year",
+        "funds_exceed_investment" => "aid_funds",
+        "end_before_start" => "end_date",
+        "state_kind_mismatch" => "state",
+        "invalid_project_name" => "name",
+        "negative_amount" => "planned_investment",
+        _ => "code",
+    }
+}
+
+/// The checks of one import and, when they pass, its writes.
+struct Check<'a> {
+    options: &'a ImportOptions,
+    itx: ImportTx,
+    read: Read,
+    issues: Issues,
+    counts: BTreeMap<&'static str, Counts>,
+    supporters: HashMap<String, Option<String>>,
+    recipients: HashMap<String, Option<String>>,
+    stored: HashMap<String, StoredProject>,
+    finals: HashMap<String, FinalProject>,
+    txn_changes: Vec<TxnChange>,
+    indicator_changes: Vec<Option<IndicatorChange>>,
+}
+
+/// What the import will do to one indicator row (absent: the row is not written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IndicatorChange {
+    /// The definition (unit, baseline, target) is new or different.
+    definition: bool,
+    /// The value for the period is new or different.
+    value: bool,
+}
+
+impl<'a> Check<'a> {
+    async fn new(
+        store: &Store,
+        options: &'a ImportOptions,
+        mut read: Read,
+    ) -> Result<Check<'a>, ExchangeError> {
+        let mut itx = store.begin_import().await?;
+        let supporters = itx.supporters().await?;
+        let recipients = if read.projects.is_empty() {
+            HashMap::new()
+        } else {
+            itx.recipients().await?
+        };
+        let mut codes: Vec<&str> = read
+            .projects
+            .iter()
+            .map(|p| p.code.as_str())
+            .chain(read.transactions.iter().map(|t| t.project.as_str()))
+            .chain(read.indicators.iter().map(|i| i.project.as_str()))
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let stored = itx
+            .projects(&codes)
+            .await?
+            .into_iter()
+            .map(|s| (s.project.code.clone(), s))
+            .collect();
+        let issues = std::mem::take(&mut read.issues);
+        Ok(Check {
+            options,
+            itx,
+            read,
+            issues,
+            counts: BTreeMap::new(),
+            supporters,
+            recipients,
+            stored,
+            finals: HashMap::new(),
+            txn_changes: Vec::new(),
+            indicator_changes: Vec::new(),
+        })
+    }
+
+    fn issue(&mut self, at: At, key: &str, e: DomainError, value: Option<String>) {
+        let issue = issue_at(&self.read.sheets, at, key, e, value);
+        self.issues.push(issue);
+    }
+
+    /// Whether the caller may edit a record owned as `owner`.
+    fn may_edit(&self, supporter: &str, recipient: &str, published: bool) -> bool {
+        let Some(viewer) = &self.options.viewer else {
+            return true;
+        };
+        let parent = self.supporters.get(supporter).and_then(|p| p.as_deref());
+        viewer.may(
+            Action::Edit,
+            Owner {
+                supporter_code: supporter,
+                recipient_code: recipient,
+                published,
+            },
+            parent,
+        )
+    }
+
+    fn out_of_scope(code: &str) -> DomainError {
+        DomainError::new(
+            "out_of_scope",
+            format!("无权修改项目“{code}”：它不在您的管辖范围内"),
+            format!("you may not change project \"{code}\": it is outside your scope"),
+        )
+    }
+
+    fn projects(&mut self) {
+        let inputs = std::mem::take(&mut self.read.projects);
+        let mut counts = Counts::default();
+        for p in &inputs {
+            let stored = self.stored.get(&p.code).map(|s| s.project.clone());
+            let base = stored.as_ref();
+            let project = Project {
+                code: p.code.clone(),
+                name: p.name.clone(),
+                category: p.category,
+                delivery_mode: p.delivery_mode,
+                kind: p.kind,
+                year: p.year,
+                in_plan: p.in_plan.or(base.map(|b| b.in_plan)).unwrap_or(true),
+                continued: p.continued.or(base.map(|b| b.continued)).unwrap_or(false),
+                grassroots: p.grassroots.or(base.map(|b| b.grassroots)).unwrap_or(false),
+                livelihood: p.livelihood.or(base.map(|b| b.livelihood)).unwrap_or(false),
+                supporter_code: p.supporter.clone(),
+                recipient_code: p.recipient.clone(),
+                location_code: p.location.clone(),
+                planned_investment: p.planned,
+                aid_funds: p.aid,
+                matching_funds: p
+                    .matching
+                    .or(base.map(|b| b.matching_funds))
+                    .unwrap_or(Fen::ZERO),
+                start_date: p.start,
+                end_date: p.end,
+                state: p.state,
+                published: p.published.or(base.map(|b| b.published)).unwrap_or(false),
+                description: p
+                    .description
+                    .clone()
+                    .or(base.map(|b| b.description.clone()))
+                    .unwrap_or_default(),
+            };
+            let mut ok = true;
+            let mut problems: Vec<(&'static str, DomainError, Option<String>)> = Vec::new();
+            if let Err(e) = project.validate() {
+                problems.push((project_rule_column(e.code), e, None));
+            }
+            if !self.supporters.contains_key(&project.supporter_code) {
+                problems.push((
+                    "supporter_code",
+                    DomainError::new(
+                        "unknown_supporter",
+                        format!("支援方“{}”不存在", project.supporter_code),
+                        format!("supporter \"{}\" does not exist", project.supporter_code),
+                    ),
+                    Some(project.supporter_code.clone()),
+                ));
+            }
+            let prefecture = match self.recipients.get(&project.recipient_code) {
+                Some(Some(pref)) => pref.clone(),
+                found => {
+                    problems.push((
+                        "recipient_code",
+                        DomainError::new(
+                            "unknown_recipient",
+                            format!(
+                                "受援地“{}”{}",
+                                project.recipient_code,
+                                if found.is_some() { "不是可受援单位（应为地州、县市或兵团师市）" } else { "不存在" }
+                            ),
+                            format!(
+                                "recipient \"{}\" {}",
+                                project.recipient_code,
+                                if found.is_some() {
+                                    "cannot receive aid (expected a prefecture, county or XPCC division)"
+                                } else {
+                                    "does not exist"
+                                }
+                            ),
+                        ),
+                        Some(project.recipient_code.clone()),
+                    ));
+                    String::new()
+                }
+            };
+            if !self.recipients.contains_key(&project.location_code)
+                || !project.location_code.starts_with(&project.recipient_code)
+            {
+                problems.push((
+                    "location_code",
+                    DomainError::new(
+                        "location_outside_recipient",
+                        format!(
+                            "项目地点“{}”不存在或不在受援地“{}”范围内",
+                            project.location_code, project.recipient_code
+                        ),
+                        format!(
+                            "location \"{}\" does not exist or is not within recipient \"{}\"",
+                            project.location_code, project.recipient_code
+                        ),
+                    ),
+                    Some(project.location_code.clone()),
+                ));
+            }
+            let scope_ok = self.may_edit(
+                &project.supporter_code,
+                &project.recipient_code,
+                project.published,
+            ) && base
+                .is_none_or(|b| self.may_edit(&b.supporter_code, &b.recipient_code, b.published));
+            if !scope_ok {
+                problems.push(("supporter_code", Self::out_of_scope(&project.code), None));
+            }
+            if let Some(viewer) = &self.options.viewer {
+                let newly_published = project.published && base.is_none_or(|b| !b.published);
+                let parent = self
+                    .supporters
+                    .get(&project.supporter_code)
+                    .and_then(|p| p.as_deref());
+                let owner = Owner {
+                    supporter_code: &project.supporter_code,
+                    recipient_code: &project.recipient_code,
+                    published: project.published,
+                };
+                if newly_published && !viewer.may(Action::Approve, owner, parent) {
+                    problems.push((
+                        "published",
+                        DomainError::new(
+                            "publish_needs_approval",
+                            "公开项目须经自治区审批：请将“是否公开”填为“否”，项目批准后自动公开",
+                            "publishing a project needs the region's approval: set published to no; approval publishes it",
+                        ),
+                        None,
+                    ));
+                }
+            }
+            if let Some(b) = base
+                && b.state != project.state
+                && !reachable(b.state, project.state, project.kind)
+            {
+                problems.push((
+                    "state",
+                    DomainError::new(
+                        "state_unreachable",
+                        format!(
+                            "项目状态不能从“{}”变为“{}”：{}项目的生命周期不允许",
+                            b.state.zh(),
+                            project.state.zh(),
+                            project.kind.zh()
+                        ),
+                        format!(
+                            "the state cannot change from \"{}\" to \"{}\": the lifecycle of a {} project does not allow it",
+                            b.state.en(),
+                            project.state.en(),
+                            project.kind.en()
+                        ),
+                    ),
+                    None,
+                ));
+            }
+            for (key, e, value) in problems {
+                ok = false;
+                let value = value.or_else(|| cell_value(&project, key));
+                self.issue(p.at, key, e, value);
+            }
+            if !ok {
+                self.read.broken_projects.insert(p.code.clone());
+                continue;
+            }
+            let change = match base {
+                None => Change::Insert,
+                Some(b) if *b == project => Change::Unchanged,
+                Some(_) => Change::Update,
+            };
+            counts.add(change);
+            self.finals.insert(
+                p.code.clone(),
+                FinalProject {
+                    project,
+                    prefecture,
+                    at: p.at,
+                    change,
+                },
+            );
+        }
+        if !inputs.is_empty() {
+            self.counts.insert(Kind::Projects.key(), counts);
+        }
+        self.read.projects = inputs;
+    }
+
+    /// The project a transaction or indicator row refers to, as it will
+    /// stand: from the file if it is there, else as stored.
+    fn target(&self, code: &str) -> Option<(&Project, Option<i64>)> {
+        let stored_id = self.stored.get(code).map(|s| s.id);
+        if let Some(f) = self.finals.get(code) {
+            return Some((&f.project, stored_id));
+        }
+        if self.read.broken_projects.contains(code) {
+            return None;
+        }
+        self.stored.get(code).map(|s| (&s.project, Some(s.id)))
+    }
+
+    /// Checks the rows that refer to a project: that it exists (a row of a
+    /// project that is itself wrong is not reported again) and is in scope.
+    fn check_reference(&mut self, at: At, code: &str) -> bool {
+        if self.finals.get(code).is_none() && self.read.broken_projects.contains(code) {
+            return false;
+        }
+        let scope = match self.target(code) {
+            Some((p, _)) => Some(self.may_edit(&p.supporter_code, &p.recipient_code, p.published)),
+            None => None,
+        };
+        match scope {
+            None => {
+                self.issue(
+                    at,
+                    "project_code",
+                    DomainError::new(
+                        "unknown_project",
+                        format!("项目“{code}”不存在：请先导入该项目，或在同一文件的项目表中提供"),
+                        format!("project \"{code}\" does not exist: import it first, or include it in the projects sheet of the same file"),
+                    ),
+                    Some(code.to_owned()),
+                );
+                false
+            }
+            Some(false) => {
+                self.issue(
+                    at,
+                    "project_code",
+                    Self::out_of_scope(code),
+                    Some(code.to_owned()),
+                );
+                false
+            }
+            Some(true) => true,
+        }
+    }
+
+    async fn transactions(&mut self) -> Result<(), ExchangeError> {
+        let inputs = std::mem::take(&mut self.read.transactions);
+        // Projects whose chain must be replayed: those with imported
+        // transactions, and stored ones whose aid funds the file changes.
+        let mut by_project: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, t) in inputs.iter().enumerate() {
+            if self.check_reference(t.at, &t.project) {
+                by_project.entry(t.project.clone()).or_default().push(i);
+            }
+        }
+        for (code, f) in &self.finals {
+            if let Some(s) = self.stored.get(code)
+                && s.project.aid_funds != f.project.aid_funds
+            {
+                by_project.entry(code.clone()).or_default();
+            }
+        }
+        let mut ids: Vec<i64> = by_project
+            .keys()
+            .filter_map(|c| self.stored.get(c).map(|s| s.id))
+            .collect();
+        ids.sort_unstable();
+        let mut stored_txns: HashMap<i64, Vec<StoredTransaction>> = HashMap::new();
+        for t in self.itx.transactions(&ids).await? {
+            stored_txns.entry(t.project_id).or_default().push(t);
+        }
+        let mut changes = vec![TxnChange::Unchanged; inputs.len()];
+        let mut counts = Counts::default();
+        let mut codes: Vec<&String> = by_project.keys().collect();
+        codes.sort();
+        for code in codes {
+            let rows = &by_project[code];
+            let Some((project, id)) = self.target(code) else {
+                continue;
+            };
+            let cap = project.aid_funds;
+            let stored = id
+                .and_then(|id| stored_txns.get(&id))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let index: HashMap<(yuanjiang_domain::FundType, chrono::NaiveDate, &str), usize> =
+                stored
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| ((s.fund_type, s.date, s.document_no.as_str()), i))
+                    .collect();
+            // The chain as it will stand: stored amounts, overridden by the file.
+            let mut amounts: Vec<Fen> = stored.iter().map(|s| s.amount).collect();
+            let mut chain: Vec<(FundTransaction, Option<usize>)> = Vec::new();
+            for &r in rows {
+                let t = &inputs[r];
+                match index.get(&(t.fund_type, t.date, t.document_no.as_str())) {
+                    Some(&si) => {
+                        let s = &stored[si];
+                        let note_same = t.note.as_ref().is_none_or(|n| *n == s.note);
+                        changes[r] = if t.amount == s.amount && note_same {
+                            TxnChange::Unchanged
+                        } else {
+                            TxnChange::Update(s.id)
+                        };
+                        amounts[si] = t.amount;
+                    }
+                    None => {
+                        changes[r] = TxnChange::Insert;
+                        chain.push((bare(t.fund_type, t.amount, t.date), Some(r)));
+                    }
+                }
+            }
+            for (i, s) in stored.iter().enumerate() {
+                let from_file = rows.iter().copied().find(|&r| {
+                    let t = &inputs[r];
+                    t.fund_type == s.fund_type && t.date == s.date && t.document_no == s.document_no
+                });
+                chain.push((bare(s.fund_type, amounts[i], s.date), from_file));
+            }
+            chain.sort_by(|a, b| chain_order(&a.0, &b.0));
+            let txns: Vec<FundTransaction> = chain.iter().map(|(t, _)| t.clone()).collect();
+            if let Err((i, e)) = FundChain::replay(&txns, cap) {
+                // The row to blame: the imported transaction that breaks the
+                // chain; else (a stored one breaks) the project row that
+                // lowered the aid funds, or the project's first imported row.
+                let (at, key, value) = match chain.get(i).and_then(|(_, r)| *r) {
+                    Some(r) => (inputs[r].at, "amount", inputs[r].amount),
+                    None => match self.finals.get(code) {
+                        Some(f) if rows.is_empty() => (f.at, "aid_funds", cap),
+                        _ => match rows.first() {
+                            Some(&r) => (inputs[r].at, "amount", inputs[r].amount),
+                            None => continue,
+                        },
+                    },
+                };
+                let value = Some(value.to_yuan_string());
+                let e = DomainError::new(
+                    e.code,
+                    format!("项目“{code}”的资金链断裂：{}", e.zh),
+                    format!("the fund chain of project \"{code}\" breaks: {}", e.en),
+                );
+                self.issue(at, key, e, value);
+            }
+            for &r in rows {
+                counts.add(match changes[r] {
+                    TxnChange::Insert => Change::Insert,
+                    TxnChange::Update(_) => Change::Update,
+                    TxnChange::Unchanged => Change::Unchanged,
+                });
+            }
+        }
+        if !inputs.is_empty() {
+            self.counts.insert(Kind::Transactions.key(), counts);
+        }
+        self.read.transactions = inputs;
+        self.txn_changes = changes;
+        Ok(())
+    }
+
+    async fn indicators(&mut self) -> Result<(), ExchangeError> {
+        let inputs = std::mem::take(&mut self.read.indicators);
+        let mut valid = vec![false; inputs.len()];
+        let mut first_of: HashMap<(&str, &str), usize> = HashMap::new();
+        for (i, ind) in inputs.iter().enumerate() {
+            if !self.check_reference(ind.at, &ind.project) {
+                continue;
+            }
+            if let Some(&f) = first_of.get(&(ind.project.as_str(), ind.name.as_str())) {
+                let first = &inputs[f];
+                let differs = [
+                    ("unit", first.unit != ind.unit, ind.unit.clone()),
+                    (
+                        "baseline",
+                        first.baseline != ind.baseline,
+                        ind.baseline.to_string(),
+                    ),
+                    ("target", first.target != ind.target, ind.target.to_string()),
+                ];
+                if let Some((key, _, value)) = differs.into_iter().find(|d| d.1) {
+                    let e = DomainError::new(
+                        "inconsistent_indicator",
+                        format!(
+                            "指标“{}”的计量单位、基期值和目标值应与第{}行一致",
+                            ind.name, first.at.row
+                        ),
+                        format!(
+                            "indicator \"{}\" must have the same unit, baseline and target as row {}",
+                            ind.name, first.at.row
+                        ),
+                    );
+                    self.issue(ind.at, key, e, Some(value));
+                    continue;
+                }
+            } else {
+                first_of.insert((ind.project.as_str(), ind.name.as_str()), i);
+            }
+            valid[i] = true;
+        }
+        let mut ids: Vec<i64> = inputs
+            .iter()
+            .zip(&valid)
+            .filter(|(_, v)| **v)
+            .filter_map(|(i, _)| self.stored.get(&i.project).map(|s| s.id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let stored: HashMap<(i64, String), yuanjiang_store::exchange::StoredIndicator> = self
+            .itx
+            .indicators(&ids)
+            .await?
+            .into_iter()
+            .map(|s| ((s.project_id, s.name.clone()), s))
+            .collect();
+        let mut counts = Counts::default();
+        let mut changes = vec![None; inputs.len()];
+        for (i, ind) in inputs.iter().enumerate() {
+            if !valid[i] {
+                continue;
+            }
+            let s = self
+                .stored
+                .get(&ind.project)
+                .and_then(|p| stored.get(&(p.id, ind.name.clone())));
+            let definition = s.is_none_or(|s| {
+                s.unit != ind.unit || s.baseline != ind.baseline || s.target != ind.target
+            });
+            let stored_value = match (&ind.value, s) {
+                (Some((period, _)), Some(s)) => {
+                    s.values.iter().find(|v| v.0 == *period).map(|v| v.1)
+                }
+                _ => None,
+            };
+            let value = match &ind.value {
+                Some((_, actual)) => stored_value != Some(*actual),
+                None => false,
+            };
+            let is_new = s.is_none() || (ind.value.is_some() && stored_value.is_none());
+            counts.add(if is_new {
+                Change::Insert
+            } else if definition || value {
+                Change::Update
+            } else {
+                Change::Unchanged
+            });
+            changes[i] = Some(IndicatorChange { definition, value });
+        }
+        if !inputs.is_empty() {
+            self.counts.insert(Kind::Indicators.key(), counts);
+        }
+        self.read.indicators = inputs;
+        self.indicator_changes = changes;
+        Ok(())
+    }
+
+    /// Writes everything and commits; returns the import history row's id.
+    async fn write(
+        mut self,
+        record: &ImportRecord,
+        totals: Counts,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<i64, ExchangeError> {
+        let total = totals.inserted + totals.updated;
+        let mut done = 0u64;
+        progress(Progress::Writing { done, total });
+        let actor = self.options.actor.as_str();
+        let reason = format!("导入 {0} / imported from {0}", self.options.file_name);
+
+        // Projects, in file order so that ids follow the file.
+        let new: Vec<NewProject<'_>> = self
+            .read
+            .projects
+            .iter()
+            .filter_map(|p| self.finals.get(&p.code))
+            .filter(|f| f.change == Change::Insert)
+            .map(|f| NewProject {
+                project: &f.project,
+                prefecture_code: &f.prefecture,
+            })
+            .collect();
+        let mut ids: HashMap<String, i64> = self.itx.insert_projects(&new, actor, &reason).await?;
+        done += new.len() as u64;
+        drop(new);
+        ids.extend(self.stored.iter().map(|(c, s)| (c.clone(), s.id)));
+        let mut bumped: HashSet<i64> = HashSet::new();
+        for p in &self.read.projects {
+            let (Some(f), Some(s)) = (self.finals.get(&p.code), self.stored.get(&p.code)) else {
+                continue;
+            };
+            if f.change == Change::Update {
+                self.itx
+                    .update_project(s, &f.project, &f.prefecture, actor, &reason)
+                    .await?;
+                bumped.insert(s.id);
+                done += 1;
+            }
+        }
+        progress(Progress::Writing { done, total });
+
+        // Transactions: new ones in batches, corrections one by one.
+        let id_of = |code: &str| {
+            ids.get(code)
+                .copied()
+                .ok_or_else(|| ExchangeError::Store(yuanjiang_store::StoreError::NotFound))
+        };
+        let mut touched: HashSet<i64> = HashSet::new();
+        let inserts: Vec<usize> = (0..self.read.transactions.len())
+            .filter(|&i| self.txn_changes[i] == TxnChange::Insert)
+            .collect();
+        for chunk in inserts.chunks(WRITE_BATCH) {
+            let mut rows: Vec<(i64, FundTransaction)> = Vec::with_capacity(chunk.len());
+            for &i in chunk {
+                let t = &self.read.transactions[i];
+                let id = id_of(&t.project)?;
+                touched.insert(id);
+                rows.push((
+                    id,
+                    FundTransaction {
+                        project_code: t.project.clone(),
+                        fund_type: t.fund_type,
+                        amount: t.amount,
+                        date: t.date,
+                        document_no: t.document_no.clone(),
+                        note: t.note.clone().unwrap_or_default(),
+                    },
+                ));
+            }
+            let refs: Vec<(i64, &FundTransaction)> = rows.iter().map(|(id, t)| (*id, t)).collect();
+            self.itx.insert_transactions(&refs).await?;
+            done += chunk.len() as u64;
+            progress(Progress::Writing { done, total });
+        }
+        for (i, change) in self.txn_changes.iter().enumerate() {
+            if let TxnChange::Update(txn_id) = change {
+                let t = &self.read.transactions[i];
+                self.itx
+                    .update_transaction(*txn_id, t.amount, t.note.as_deref())
+                    .await?;
+                touched.insert(id_of(&t.project)?);
+                done += 1;
+                if done % WRITE_BATCH as u64 == 0 {
+                    progress(Progress::Writing { done, total });
+                }
+            }
+        }
+        // Stored projects whose figures changed move on a version (new
+        // ones start at 1, updated ones moved already).
+        let stored_ids: HashSet<i64> = self.stored.values().map(|s| s.id).collect();
+        let mut touch: Vec<i64> = touched
+            .into_iter()
+            .filter(|id| stored_ids.contains(id) && !bumped.contains(id))
+            .collect();
+        touch.sort_unstable();
+        self.itx.touch_projects(&touch).await?;
+
+        // Indicators: each definition once, then the values.
+        let mut indicator_ids: HashMap<(i64, String), i64> = HashMap::new();
+        let stored_ids = {
+            let pids: Vec<i64> = {
+                let mut v: Vec<i64> = self
+                    .read
+                    .indicators
+                    .iter()
+                    .filter_map(|i| self.stored.get(&i.project).map(|s| s.id))
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
+            self.itx.indicators(&pids).await?
+        };
+        for s in stored_ids {
+            indicator_ids.insert((s.project_id, s.name), s.id);
+        }
+        let mut defined: HashSet<(i64, String)> = HashSet::new();
+        for (i, change) in self.indicator_changes.iter().enumerate() {
+            let Some(change) = change else { continue };
+            let ind = &self.read.indicators[i];
+            let pid = id_of(&ind.project)?;
+            let key = (pid, ind.name.clone());
+            if change.definition && defined.insert(key.clone()) {
+                let id = self
+                    .itx
+                    .upsert_indicator(pid, &ind.name, &ind.unit, ind.baseline, ind.target)
+                    .await?;
+                indicator_ids.insert(key.clone(), id);
+            }
+            if let (true, Some((period, actual))) = (change.value, &ind.value) {
+                let id = indicator_ids
+                    .get(&key)
+                    .copied()
+                    .ok_or_else(|| ExchangeError::Store(yuanjiang_store::StoreError::NotFound))?;
+                self.itx.upsert_indicator_value(id, period, *actual).await?;
+            }
+            if change.definition || change.value {
+                done += 1;
+            }
+        }
+        progress(Progress::Writing { done, total });
+        Ok(self.itx.finish(record).await?)
+    }
+}
+
+/// A transaction with only what the chain rule looks at.
+fn bare(
+    fund_type: yuanjiang_domain::FundType,
+    amount: Fen,
+    date: chrono::NaiveDate,
+) -> FundTransaction {
+    FundTransaction {
+        project_code: String::new(),
+        fund_type,
+        amount,
+        date,
+        document_no: String::new(),
+        note: String::new(),
+    }
+}
+
+/// A project's value in a column, for the report.
+fn cell_value(p: &Project, key: &str) -> Option<String> {
+    Some(match key {
+        "code" => p.code.clone(),
+        "name" => p.name.clone(),
+        "year" => p.year.to_string(),
+        "aid_funds" => p.aid_funds.to_yuan_string(),
+        "planned_investment" => p.planned_investment.to_yuan_string(),
+        "end_date" => p.end_date.to_string(),
+        "state" => p.state.zh().to_owned(),
+        "published" => if p.published { "是" } else { "否" }.to_owned(),
+        "supporter_code" => p.supporter_code.clone(),
+        _ => return None,
+    })
+}

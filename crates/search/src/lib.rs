@@ -1,0 +1,513 @@
+//! Chinese full-text search over the project registry. An in-memory
+//! tantivy index whose text field is segmented by jieba (search mode, so a
+//! long word also yields its parts: 职业教育 → 职业, 教育, 职业教育), built
+//! from the store on start and updated by every project write, so that
+//! 职业教育 or 喀什 finds the right projects.
+//!
+//! Each project is one document: its code, name, description, category
+//! label (zh and en), the names of its supporter, recipient, location and
+//! the units above them. Scope terms (supporter and its parent, every prefix
+//! of the recipient code, the published flag) sit beside the text, so a
+//! search returns only codes the viewer may read, exactly like the registry.
+//!
+//! Queries are segmented without search mode and every word must match; when
+//! nothing does, character bigrams of the query are tried instead, which
+//! finds place names that jieba cut differently in the text.
+
+#![forbid(unsafe_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy_jieba::JiebaTokenizer;
+use yuanjiang_domain::Viewer;
+use yuanjiang_store::{ProjectFilter, ProjectRow, Scope, Store, StoreError};
+
+/// Projects read from the store per page while (re)building.
+const BUILD_PAGE: u32 = 1000;
+/// Memory the single indexing thread may use before it flushes a segment.
+const WRITER_MEMORY: usize = 50_000_000;
+
+/// A search failure: the index or the store.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The index itself failed.
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// Reading projects to index failed.
+    #[error("reading projects to index: {0}")]
+    Store(#[from] StoreError),
+    /// The indexing task died.
+    #[error("indexing task: {0}")]
+    Task(String),
+}
+
+/// What a viewer may find: the same narrowing as the registry's scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchFilter {
+    /// Published projects only (the public).
+    pub published_only: bool,
+    /// The viewer's scope, if narrowed.
+    pub scope: Option<Scope>,
+}
+
+impl SearchFilter {
+    /// The filter of a viewer: what [`ProjectFilter`] narrows the registry to.
+    pub fn of(viewer: &Viewer) -> SearchFilter {
+        SearchFilter {
+            published_only: *viewer == Viewer::Public,
+            scope: Scope::of(viewer),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    code: Field,
+    text: Field,
+    grams: Field,
+    supporter: Field,
+    recipient: Field,
+    published: Field,
+}
+
+/// Names of the parties, to index projects by place name.
+#[derive(Default)]
+struct Places {
+    /// Supporter code → (name, English name, parent code).
+    supporters: HashMap<String, (String, String, Option<String>)>,
+    /// Recipient code (down to townships) → (name, parent code).
+    recipients: HashMap<String, (String, Option<String>)>,
+}
+
+struct Inner {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    places: RwLock<Places>,
+    ready: AtomicBool,
+    /// Codes written while a rebuild runs: the rebuild's older copy of
+    /// them must not overwrite the newer one.
+    touched: Mutex<Option<HashMap<String, ProjectRow>>>,
+}
+
+/// The project search index; cheap to clone, shared by all requests.
+#[derive(Clone)]
+pub struct ProjectIndex {
+    inner: Arc<Inner>,
+}
+
+const TEXT_ANALYZER: &str = "yj_jieba";
+const QUERY_ANALYZER: &str = "yj_jieba_query";
+const GRAM_ANALYZER: &str = "yj_bigram";
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means another thread panicked mid-update; the
+    // index itself stays consistent (tantivy commits atomically).
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ProjectIndex {
+    /// An empty index, not yet ready; [`ProjectIndex::rebuild`] fills it.
+    pub fn new() -> Result<ProjectIndex, SearchError> {
+        let mut builder = Schema::builder();
+        let text_options = |analyzer: &str| {
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(analyzer)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            )
+        };
+        let fields = Fields {
+            code: builder.add_text_field("code", STRING | STORED),
+            text: builder.add_text_field("text", text_options(TEXT_ANALYZER)),
+            grams: builder.add_text_field("grams", text_options(GRAM_ANALYZER)),
+            supporter: builder.add_text_field("supporter", STRING),
+            recipient: builder.add_text_field("recipient", STRING),
+            published: builder.add_text_field("published", STRING),
+        };
+        let index = Index::create_in_ram(builder.build());
+        index.tokenizers().register(
+            TEXT_ANALYZER,
+            TextAnalyzer::builder(JiebaTokenizer::new())
+                .filter(LowerCaser)
+                .build(),
+        );
+        index.tokenizers().register(
+            QUERY_ANALYZER,
+            TextAnalyzer::builder(JiebaTokenizer::with_search_mode(false))
+                .filter(LowerCaser)
+                .build(),
+        );
+        index.tokenizers().register(
+            GRAM_ANALYZER,
+            TextAnalyzer::builder(NgramTokenizer::new(2, 2, false)?)
+                .filter(LowerCaser)
+                .build(),
+        );
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(ProjectIndex {
+            inner: Arc::new(Inner {
+                index,
+                reader,
+                writer: Mutex::new(writer),
+                fields,
+                places: RwLock::new(Places::default()),
+                ready: AtomicBool::new(false),
+                touched: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// Whether the index has been built from the store.
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.load(Ordering::Acquire)
+    }
+
+    /// Rebuilds the index from every project in the store; returns how
+    /// many were indexed. Writes that happen meanwhile are kept.
+    pub async fn rebuild(&self, store: &Store) -> Result<usize, SearchError> {
+        let supporters = store.supporters().await?;
+        let recipients = store.recipients(true).await?;
+        {
+            let mut places = self.inner.places.write().unwrap_or_else(|e| e.into_inner());
+            places.supporters = supporters
+                .into_iter()
+                .map(|s| (s.code, (s.name, s.name_en, s.parent_code)))
+                .collect();
+            places.recipients = recipients
+                .into_iter()
+                .map(|r| (r.code, (r.name, r.parent_code)))
+                .collect();
+        }
+        *lock(&self.inner.touched) = Some(HashMap::new());
+        let mut rows = Vec::new();
+        let mut cursor = None;
+        let all = ProjectFilter::default();
+        loop {
+            let page = store.projects(&all, cursor, BUILD_PAGE).await?;
+            rows.extend(page.items);
+            match page.next_cursor.and_then(|c| c.parse::<i64>().ok()) {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.replace_all(&rows))
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))?
+    }
+
+    fn replace_all(&self, rows: &[ProjectRow]) -> Result<usize, SearchError> {
+        let mut writer = lock(&self.inner.writer);
+        let mut touched = lock(&self.inner.touched);
+        let fresh = touched.take().unwrap_or_default();
+        writer.delete_all_documents()?;
+        let mut n = 0;
+        let stale = rows.iter().filter(|r| !fresh.contains_key(&r.project.code));
+        // Rows written during the rebuild go in as written, not as read.
+        for row in stale.chain(fresh.values()) {
+            writer.add_document(self.document(row))?;
+            n += 1;
+        }
+        drop(touched);
+        writer.commit()?;
+        drop(writer);
+        self.inner.reader.reload()?;
+        self.inner.ready.store(true, Ordering::Release);
+        tracing::info!(projects = n, "search index built");
+        Ok(n)
+    }
+
+    /// Indexes a project as just written, replacing any older copy.
+    pub fn upsert(&self, row: &ProjectRow) -> Result<(), SearchError> {
+        let mut writer = lock(&self.inner.writer);
+        if let Some(fresh) = lock(&self.inner.touched).as_mut() {
+            fresh.insert(row.project.code.clone(), row.clone());
+        }
+        writer.delete_term(Term::from_field_text(
+            self.inner.fields.code,
+            &row.project.code,
+        ));
+        writer.add_document(self.document(row))?;
+        writer.commit()?;
+        drop(writer);
+        self.inner.reader.reload()?;
+        Ok(())
+    }
+
+    /// The codes of the projects that match `q` and that `filter` lets
+    /// through, best first, at most `limit`.
+    pub fn search(
+        &self,
+        q: &str,
+        filter: &SearchFilter,
+        limit: usize,
+    ) -> Result<Vec<String>, SearchError> {
+        let q = q.trim();
+        if q.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let f = self.inner.fields;
+        let words = self.analyse(QUERY_ANALYZER, q)?;
+        let mut hits = Vec::new();
+        if !words.is_empty() || !q.contains(char::is_whitespace) {
+            let exact_code: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(f.code, &q.to_uppercase()),
+                IndexRecordOption::Basic,
+            ));
+            let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, exact_code)];
+            if !words.is_empty() {
+                any.push((Occur::Should, all_terms(f.text, &words)));
+            }
+            hits = self.run(Box::new(BooleanQuery::new(any)), filter, limit)?;
+        }
+        if hits.is_empty() {
+            let grams = self.analyse(GRAM_ANALYZER, q)?;
+            if !grams.is_empty() {
+                hits = self.run(all_terms(f.grams, &grams), filter, limit)?;
+            }
+        }
+        Ok(hits)
+    }
+
+    fn run(
+        &self,
+        query: Box<dyn Query>,
+        filter: &SearchFilter,
+        limit: usize,
+    ) -> Result<Vec<String>, SearchError> {
+        let f = self.inner.fields;
+        let term = |field, text: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, text),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+        if filter.published_only {
+            clauses.push((Occur::Must, term(f.published, "1")));
+        }
+        match &filter.scope {
+            Some(Scope::Supporter(s)) => clauses.push((Occur::Must, term(f.supporter, s))),
+            Some(Scope::Recipient(r)) => clauses.push((Occur::Must, term(f.recipient, r))),
+            None => {}
+        }
+        let searcher = self.inner.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        let mut codes = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            if let Some(code) = doc.get_first(f.code).and_then(|v| v.as_str()) {
+                codes.push(code.to_owned());
+            }
+        }
+        Ok(codes)
+    }
+
+    /// The distinct words of `text` under an analyzer, without punctuation.
+    fn analyse(&self, analyzer: &str, text: &str) -> Result<Vec<String>, SearchError> {
+        let mut analyzer = self.inner.index.tokenizers().get(analyzer).ok_or_else(|| {
+            SearchError::Index(tantivy::TantivyError::InvalidArgument(format!(
+                "analyzer {analyzer} missing"
+            )))
+        })?;
+        let mut stream = analyzer.token_stream(text);
+        let mut words: Vec<String> = Vec::new();
+        while stream.advance() {
+            let word = &stream.token().text;
+            if word.chars().any(char::is_alphanumeric) && !words.contains(word) {
+                words.push(word.clone());
+            }
+        }
+        Ok(words)
+    }
+
+    /// The document of a project: its text and its scope terms.
+    fn document(&self, row: &ProjectRow) -> TantivyDocument {
+        let f = self.inner.fields;
+        let p = &row.project;
+        let places = self.inner.places.read().unwrap_or_else(|e| e.into_inner());
+        let mut text = vec![
+            p.code.clone(),
+            p.name.clone(),
+            p.description.clone(),
+            p.category.zh().to_owned(),
+            p.category.en().to_owned(),
+        ];
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.code, &p.code);
+        doc.add_text(f.supporter, &p.supporter_code);
+        if let Some((name, name_en, parent)) = places.supporters.get(&p.supporter_code) {
+            text.push(name.clone());
+            text.push(name_en.clone());
+            if let Some(parent) = parent {
+                doc.add_text(f.supporter, parent);
+            }
+        }
+        // The recipient, the location and every unit above them, so that a
+        // search for the prefecture finds projects of its counties.
+        let mut named = HashSet::new();
+        for start in [&p.recipient_code, &p.location_code, &row.prefecture_code] {
+            let mut code = Some(start.clone());
+            while let Some(c) = code {
+                if !named.insert(c.clone()) {
+                    break;
+                }
+                code = places.recipients.get(&c).and_then(|(name, parent)| {
+                    text.push(name.clone());
+                    parent.clone()
+                });
+            }
+        }
+        let recipient = &p.recipient_code;
+        for (i, _) in recipient.char_indices().skip(1) {
+            doc.add_text(f.recipient, &recipient[..i]);
+        }
+        doc.add_text(f.recipient, recipient);
+        doc.add_text(f.published, if p.published { "1" } else { "0" });
+        let text = text.join("\n");
+        doc.add_text(f.text, &text);
+        doc.add_text(f.grams, &text);
+        doc
+    }
+}
+
+/// A query that every one of `words` must match in `field`.
+fn all_terms(field: Field, words: &[String]) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        words
+            .iter()
+            .map(|w| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, w),
+                    IndexRecordOption::WithFreqs,
+                ));
+                (Occur::Must, q)
+            })
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yuanjiang_domain::{
+        ApprovalStatus, Category, DeliveryMode, Fen, Principal, Project, ProjectKind, ProjectState,
+        Role,
+    };
+
+    fn row(
+        code: &str,
+        name: &str,
+        supporter: &str,
+        recipient: &str,
+        published: bool,
+    ) -> ProjectRow {
+        let date = chrono_date();
+        ProjectRow {
+            id: 0,
+            row_version: 1,
+            prefecture_code: recipient[..4].to_owned(),
+            approval: ApprovalStatus::Draft,
+            project: Project {
+                code: code.into(),
+                name: name.into(),
+                category: Category::Education,
+                delivery_mode: DeliveryMode::Turnkey,
+                kind: ProjectKind::Construction,
+                year: 2026,
+                in_plan: true,
+                continued: false,
+                grassroots: true,
+                livelihood: true,
+                supporter_code: supporter.into(),
+                recipient_code: recipient.into(),
+                location_code: recipient.into(),
+                planned_investment: Fen(100),
+                aid_funds: Fen(100),
+                matching_funds: Fen(0),
+                start_date: date,
+                end_date: date,
+                state: ProjectState::Proposed,
+                published,
+                description: String::new(),
+            },
+        }
+    }
+
+    fn chrono_date() -> chrono::NaiveDate {
+        chrono::NaiveDate::default()
+    }
+
+    #[test]
+    fn finds_words_and_respects_scope() {
+        let index = ProjectIndex::new().expect("index");
+        index
+            .upsert(&row(
+                "YJ-1",
+                "疏附县职业技术学校实训楼",
+                "31",
+                "653121",
+                true,
+            ))
+            .expect("upsert");
+        index
+            .upsert(&row("YJ-2", "和田市人民医院门诊楼", "44", "653201", false))
+            .expect("upsert");
+        let all = SearchFilter::default();
+        assert_eq!(index.search("职业", &all, 10).expect("search"), ["YJ-1"]);
+        assert_eq!(index.search("实训楼", &all, 10).expect("search"), ["YJ-1"]);
+        assert_eq!(index.search("yj-2", &all, 10).expect("search"), ["YJ-2"]);
+        assert_eq!(
+            index.search("education", &all, 10).expect("search").len(),
+            2
+        );
+        assert!(index.search("高铁", &all, 10).expect("search").is_empty());
+        let public = SearchFilter::of(&Viewer::Public);
+        assert!(
+            index
+                .search("医院", &public, 10)
+                .expect("search")
+                .is_empty()
+        );
+        let shanghai = SearchFilter::of(&Viewer::User(Principal {
+            name: "s".into(),
+            role: Role::Supporter,
+            scope: Some("31".into()),
+        }));
+        assert!(
+            index
+                .search("医院", &shanghai, 10)
+                .expect("search")
+                .is_empty()
+        );
+        let hotan = SearchFilter::of(&Viewer::User(Principal {
+            name: "h".into(),
+            role: Role::Prefecture,
+            scope: Some("6532".into()),
+        }));
+        assert_eq!(index.search("医院", &hotan, 10).expect("search"), ["YJ-2"]);
+        // A rewrite replaces the old copy.
+        index
+            .upsert(&row("YJ-2", "和田市第二中学", "44", "653201", false))
+            .expect("upsert");
+        assert!(index.search("医院", &all, 10).expect("search").is_empty());
+    }
+}

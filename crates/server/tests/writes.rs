@@ -1,0 +1,388 @@
+//! Writes through the HTTP API: the access matrix (every write route × every
+//! role × in and out of scope), If-Match (412/428), the approval workflow with
+//! three users, and hostile strings stored and returned harmlessly.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::Utc;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use yuanjiang_domain::{Principal, Role};
+use yuanjiang_server::{AppState, app};
+use yuanjiang_store::testing::{postgres_store, sqlite_store};
+use yuanjiang_store::{Secret, Store};
+
+const PASSWORD: &str = "Xinjiang-2026!";
+
+/// The test's cast: name, role, scope.
+const CAST: [(&str, Role, Option<&str>); 7] = [
+    ("admin", Role::Admin, None),
+    ("region", Role::Region, None),
+    ("auditor", Role::Auditor, None),
+    ("gd", Role::Supporter, Some("44")),
+    ("sh", Role::Supporter, Some("31")),
+    ("kashgar", Role::Prefecture, Some("6531")),
+    ("hotan", Role::Prefecture, Some("6532")),
+];
+
+/// Creates the cast and returns a bearer token per name ("public" has none).
+async fn tokens(store: &Store) -> Vec<(&'static str, Option<String>)> {
+    let mut out = vec![("public", None)];
+    for (name, role, scope) in CAST {
+        let principal = Principal {
+            name: name.into(),
+            role,
+            scope: scope.map(str::to_owned),
+        };
+        store
+            .create_user(&principal, &Secret::new(PASSWORD))
+            .await
+            .expect("user");
+        let token = store
+            .create_token(name, "test", None, Utc::now())
+            .await
+            .expect("token");
+        out.push((name, Some(token.token.expose().to_owned())));
+    }
+    out
+}
+
+async fn send(
+    store: &Store,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    if_match: Option<String>,
+    body: Option<Value>,
+) -> (StatusCode, Value, Option<String>) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    if let Some(v) = if_match {
+        req = req.header(header::IF_MATCH, v);
+    }
+    let req = match body {
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    }
+    .expect("request");
+    let response = app(AppState::new(store.clone()))
+        .oneshot(req)
+        .await
+        .expect("response");
+    let status = response.status();
+    let etag = response
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        etag,
+    )
+}
+
+fn project_json(code: &str, name: &str) -> Value {
+    json!({
+        "code": code, "name": name, "category": "education", "delivery_mode": "turnkey",
+        "kind": "construction", "year": 2026, "in_plan": true, "continued": false,
+        "grassroots": true, "livelihood": true, "supporter_code": "44",
+        "recipient_code": "653121", "location_code": "653121",
+        "planned_investment": 1_200_000_000i64, "aid_funds": 1_000_000_000i64,
+        "matching_funds": 200_000_000i64, "start_date": "2026-03-01", "end_date": "2027-08-31",
+        "description": "疏附县"
+    })
+}
+
+async fn version(store: &Store, code: &str) -> String {
+    let row = store.project(code).await.expect("get").expect("exists");
+    format!("\"v{}\"", row.row_version)
+}
+
+/// Every write route for every role, in and out of scope, on a fresh draft each time.
+async fn access_matrix(store: &Store) {
+    let cast = tokens(store).await;
+    let gd_token = cast
+        .iter()
+        .find(|(n, _)| *n == "gd")
+        .and_then(|(_, t)| t.clone());
+    // Expected status per name, in the order of `cast`:
+    // public, admin, region, auditor, gd, sh, kashgar, hotan.
+    let routes: [(&str, &str, [u16; 8]); 6] = [
+        ("GET", "", [404, 200, 200, 200, 200, 404, 200, 404]),
+        ("PUT", "", [401, 403, 403, 403, 200, 404, 200, 404]),
+        ("POST", "/state", [401, 403, 403, 403, 200, 404, 200, 404]),
+        (
+            "POST",
+            "/transactions",
+            [401, 403, 403, 403, 201, 404, 201, 404],
+        ),
+        (
+            "POST",
+            "/approval",
+            [401, 403, 403, 403, 200, 404, 403, 404],
+        ),
+        (
+            "PUT",
+            "/indicators/新增学位",
+            [401, 403, 403, 403, 200, 404, 200, 404],
+        ),
+    ];
+    let mut n = 0;
+    for (method, suffix, expected) in routes {
+        for ((name, token), want) in cast.iter().zip(expected) {
+            n += 1;
+            let code = format!("YJ2026-44-7{n:04}");
+            let (status, _, _) = send(
+                store,
+                "POST",
+                "/api/v1/projects",
+                gd_token.as_deref(),
+                None,
+                Some(project_json(&code, "矩阵测试项目")),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED);
+            let uri = format!("/api/v1/projects/{code}{suffix}");
+            let body = match suffix {
+                "" if method == "PUT" => Some(project_json(&code, "改名")),
+                "/state" => Some(json!({"to": "plan-issued", "reason": "计划下达"})),
+                "/transactions" => Some(
+                    json!({"fund_type": "commitment", "amount": 100_000_000, "date": "2026-03-01", "document_no": "粤援〔2026〕9号"}),
+                ),
+                "/approval" => Some(json!({"step": "submit", "comment": "请审核"})),
+                "/indicators/新增学位" => {
+                    Some(json!({"unit": "个", "baseline": 0.0, "target": 1200.0}))
+                }
+                _ => None,
+            };
+            let uri = uri.replace("新增学位", "%E6%96%B0%E5%A2%9E%E5%AD%A6%E4%BD%8D");
+            let (status, body, _) = send(
+                store,
+                method,
+                &uri,
+                token.as_deref(),
+                Some(version(store, &code).await),
+                body,
+            )
+            .await;
+            assert_eq!(status.as_u16(), want, "{method} {uri} as {name}: {body}");
+        }
+    }
+    // Inbox: signed-in users only.
+    for (name, token) in &cast {
+        let (status, _, _) =
+            send(store, "GET", "/api/v1/inbox", token.as_deref(), None, None).await;
+        assert_eq!(
+            status,
+            if token.is_some() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNAUTHORIZED
+            },
+            "inbox as {name}"
+        );
+    }
+}
+
+async fn workflow_and_concurrency(store: &Store) {
+    let cast = tokens(store).await;
+    let token = |who: &str| {
+        cast.iter()
+            .find(|(n, _)| *n == who)
+            .and_then(|(_, t)| t.clone())
+    };
+    let (gd, kashgar, region) = (token("gd"), token("kashgar"), token("region"));
+    let hostile = "<script>alert('x')</script>'; DROP TABLE projects; --";
+    let (status, created, etag) = send(
+        store,
+        "POST",
+        "/api/v1/projects",
+        gd.as_deref(),
+        None,
+        Some(project_json("YJ2026-44-80001", hostile)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["name"], hostile, "stored verbatim; JSON escapes it");
+    assert_eq!(etag.as_deref(), Some("\"v1\""));
+
+    // 428 without If-Match, 412 with a stale one.
+    let uri = "/api/v1/projects/YJ2026-44-80001";
+    let (status, body, _) = send(
+        store,
+        "PUT",
+        uri,
+        gd.as_deref(),
+        None,
+        Some(project_json("YJ2026-44-80001", "甲")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "{body}");
+    assert_eq!(body["error"]["code"], "precondition_required");
+    let (status, _, etag2) = send(
+        store,
+        "PUT",
+        uri,
+        gd.as_deref(),
+        etag.clone(),
+        Some(project_json("YJ2026-44-80001", "甲")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body, _) = send(
+        store,
+        "PUT",
+        uri,
+        kashgar.as_deref(),
+        etag.clone(),
+        Some(project_json("YJ2026-44-80001", "乙")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    assert!(
+        body["error"]["message"]["zh-CN"]
+            .as_str()
+            .is_some_and(|m| m.contains("v2"))
+    );
+    let (_, got, etag_get) = send(store, "GET", uri, gd.as_deref(), None, None).await;
+    assert_eq!(
+        got["project"]["name"], "甲",
+        "the stale write changed nothing"
+    );
+    assert_eq!(etag_get, etag2);
+
+    // Lifecycle and chain errors are bilingual 422s.
+    let (status, body, _) = send(
+        store,
+        "POST",
+        &format!("{uri}/state"),
+        gd.as_deref(),
+        etag_get.clone(),
+        Some(json!({"to": "completed"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "illegal_transition");
+    let (status, body, _) = send(
+        store,
+        "POST",
+        &format!("{uri}/transactions"),
+        gd.as_deref(),
+        None,
+        Some(
+            json!({"fund_type": "payment", "amount": 1, "date": "2026-03-01", "document_no": "x"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "fund_chain_broken");
+    let (status, body, _) = send(store, "POST", &format!("{uri}/transactions"), gd.as_deref(), None,
+        Some(json!({"fund_type": "payment", "amount": "lots", "date": "2026-03-01", "document_no": "x"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "invalid_body");
+
+    // Three users walk the workflow; the inbox follows the item.
+    let step = |who: Option<String>, step: &'static str, comment: &'static str| {
+        let store = store.clone();
+        async move {
+            let v = version(&store, "YJ2026-44-80001").await;
+            send(
+                &store,
+                "POST",
+                "/api/v1/projects/YJ2026-44-80001/approval",
+                who.as_deref(),
+                Some(v),
+                Some(json!({"step": step, "comment": comment})),
+            )
+            .await
+        }
+    };
+    let inbox_codes = |who: Option<String>| {
+        let store = store.clone();
+        async move {
+            let (_, body, _) =
+                send(&store, "GET", "/api/v1/inbox", who.as_deref(), None, None).await;
+            body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["project"]["code"].as_str().unwrap_or("").to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(inbox_codes(gd.clone()).await, vec!["YJ2026-44-80001"]);
+    assert_eq!(step(gd.clone(), "submit", "请审核").await.0, StatusCode::OK);
+    assert_eq!(inbox_codes(kashgar.clone()).await, vec!["YJ2026-44-80001"]);
+    assert_eq!(
+        step(region.clone(), "approve", "").await.0,
+        StatusCode::CONFLICT,
+        "not reviewed yet"
+    );
+    assert_eq!(
+        step(kashgar.clone(), "review", "同意").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(inbox_codes(region.clone()).await, vec!["YJ2026-44-80001"]);
+    let (status, approved, _) = step(region.clone(), "approve", "批准").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            approved["approval"].as_str(),
+            approved["state"].as_str(),
+            approved["published"].as_bool()
+        ),
+        (Some("approved"), Some("plan-issued"), Some(true))
+    );
+    let (_, public_view, _) = send(store, "GET", uri, None, None, None).await;
+    assert_eq!(
+        public_view["project"]["name"], "甲",
+        "approved projects are public"
+    );
+    let steps: Vec<&str> = public_view["approvals"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["actor"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(steps, vec!["gd", "kashgar", "region"]);
+    let report = store.check().await.expect("check");
+    assert!(
+        report.is_clean(),
+        "roll-ups, chain and history still reconcile: {report:?}"
+    );
+}
+
+#[tokio::test]
+async fn write_access_matrix_on_both_backends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = sqlite_store(dir.path()).await.expect("sqlite");
+    access_matrix(&sqlite).await;
+    if let Some(pg) = postgres_store("write_access_matrix")
+        .await
+        .expect("postgres")
+    {
+        access_matrix(&pg).await;
+    }
+}
+
+#[tokio::test]
+async fn workflow_versions_and_hostile_input_on_both_backends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = sqlite_store(dir.path()).await.expect("sqlite");
+    workflow_and_concurrency(&sqlite).await;
+    if let Some(pg) = postgres_store("workflow_versions").await.expect("postgres") {
+        workflow_and_concurrency(&pg).await;
+    }
+}

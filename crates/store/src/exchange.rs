@@ -1,0 +1,873 @@
+//! What imports and exports need from the store (crate `yuanjiang-exchange`
+//! holds the formats and the rules): one write transaction per imported
+//! file, in which the importer reads the stored records it checks against
+//! and then writes by natural key; keyset-paged reads for exports, so that a
+//! million rows stream in constant memory; and the import history.
+//!
+//! An import reads inside its own transaction so that what it checked is what
+//! it writes over: SQLite's `BEGIN IMMEDIATE` holds the write lock from the
+//! start, and on PostgreSQL the projects read are locked `FOR UPDATE` (an
+//! API write to one of them waits, then finds the version moved on).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, QueryBuilder};
+use yuanjiang_domain::{Fen, FundTransaction, FundType, Pairing, Project, ProjectState};
+
+use crate::audit::AuditEntry;
+use crate::parties::key;
+use crate::projects::{PROJECT_COLUMNS, ProjectRecord};
+use crate::sql::{Param, Sql, bind_params};
+use crate::{ProjectFilter, Result, Store, StoreError, Tx, on_pool, on_tx};
+
+/// Keys per `IN (…)` list and rows per multi-row INSERT: well under both
+/// backends' parameter limits.
+const CHUNK: usize = 500;
+
+/// A stored project as an import sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredProject {
+    /// Row id.
+    pub id: i64,
+    /// Version for optimistic concurrency.
+    pub row_version: i64,
+    /// The project.
+    pub project: Project,
+}
+
+/// A stored fund transaction as an import sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTransaction {
+    /// Row id.
+    pub id: i64,
+    /// The project's row id.
+    pub project_id: i64,
+    /// Type.
+    pub fund_type: FundType,
+    /// Amount.
+    pub amount: Fen,
+    /// Value date.
+    pub date: NaiveDate,
+    /// Document number (文号).
+    pub document_no: String,
+    /// Note.
+    pub note: String,
+}
+
+/// A stored indicator with its values, as an import sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredIndicator {
+    /// Row id.
+    pub id: i64,
+    /// The project's row id.
+    pub project_id: i64,
+    /// Name.
+    pub name: String,
+    /// Unit of measure.
+    pub unit: String,
+    /// Baseline.
+    pub baseline: f64,
+    /// Target.
+    pub target: f64,
+    /// Actual values by period.
+    pub values: Vec<(String, f64)>,
+}
+
+/// A new project to insert, with the prefecture it rolls up to.
+#[derive(Debug, Clone, Copy)]
+pub struct NewProject<'a> {
+    /// The project.
+    pub project: &'a Project,
+    /// Its recipient's prefecture or XPCC division.
+    pub prefecture_code: &'a str,
+}
+
+/// What one import did, for the import history and the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportRecord {
+    /// Who imported (a user name, or `cli` for the command line without `--as`).
+    pub actor: String,
+    /// The file's name as given (without its directory).
+    pub file_name: String,
+    /// SM3 of the file's bytes, lower-case hex.
+    pub file_sm3: String,
+    /// The file's size.
+    pub file_bytes: i64,
+    /// `projects`, `transactions`, `indicators`, or several joined by `+`.
+    pub kind: String,
+    /// Data rows read.
+    pub rows_read: i64,
+    /// Records inserted.
+    pub inserted: i64,
+    /// Records changed in place.
+    pub updated: i64,
+    /// Records already as in the file.
+    pub unchanged: i64,
+}
+
+/// One line of the import history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct ImportHistoryRow {
+    /// Row id.
+    pub id: i64,
+    /// When the import was committed.
+    pub imported_at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// File name.
+    pub file_name: String,
+    /// SM3 of the file's bytes.
+    pub file_sm3: String,
+    /// File size in bytes.
+    pub file_bytes: i64,
+    /// Kind of records.
+    pub kind: String,
+    /// Data rows read.
+    pub rows_read: i64,
+    /// Inserted.
+    pub inserted: i64,
+    /// Updated.
+    pub updated: i64,
+    /// Unchanged.
+    pub unchanged: i64,
+}
+
+/// An indicator row for export: the definition and, if any, one period's value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorExportRow {
+    /// Project code.
+    pub project_code: String,
+    /// Indicator name.
+    pub name: String,
+    /// Unit of measure.
+    pub unit: String,
+    /// Baseline.
+    pub baseline: f64,
+    /// Target.
+    pub target: f64,
+    /// Period of the value (`YYYY` or `YYYY-MM`), if the row carries one.
+    pub period: Option<String>,
+    /// Actual value for the period.
+    pub actual: Option<f64>,
+}
+
+/// Head-count of assignments in one group: the only view of people that
+/// leaves the store for open data (no names, ID numbers or phones).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct AssignmentCount {
+    /// Supporter code.
+    pub supporter_code: String,
+    /// Recipient code.
+    pub recipient_code: String,
+    /// Assignment category key.
+    pub category: String,
+    /// Year of arrival.
+    pub year: i32,
+    /// Number of assignments.
+    pub people: i64,
+}
+
+#[derive(FromRow)]
+struct TransactionRecord {
+    id: i64,
+    project_id: i64,
+    fund_type: String,
+    amount: i64,
+    date: NaiveDate,
+    document_no: String,
+    note: String,
+}
+
+impl TransactionRecord {
+    fn into_stored(self) -> Result<StoredTransaction> {
+        Ok(StoredTransaction {
+            fund_type: key(
+                "fund_transactions.fund_type",
+                &self.fund_type,
+                FundType::parse,
+            )?,
+            id: self.id,
+            project_id: self.project_id,
+            amount: Fen(self.amount),
+            date: self.date,
+            document_no: self.document_no,
+            note: self.note,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct ExportTransactionRecord {
+    id: i64,
+    code: String,
+    fund_type: String,
+    amount: i64,
+    date: NaiveDate,
+    document_no: String,
+    note: String,
+}
+
+#[derive(FromRow)]
+struct IndicatorRecord {
+    id: i64,
+    project_id: i64,
+    name: String,
+    unit: String,
+    baseline: f64,
+    target: f64,
+}
+
+#[derive(FromRow)]
+struct ExportIndicatorRecord {
+    id: i64,
+    code: String,
+    name: String,
+    unit: String,
+    baseline: f64,
+    target: f64,
+    period: Option<String>,
+    actual: Option<f64>,
+}
+
+/// The one write transaction of an import. Dropping it without
+/// [`ImportTx::finish`] rolls everything back.
+pub struct ImportTx {
+    tx: Tx,
+}
+
+impl Store {
+    /// Starts an import's transaction.
+    pub async fn begin_import(&self) -> Result<ImportTx> {
+        Ok(ImportTx {
+            tx: self.begin().await?,
+        })
+    }
+
+    /// A page of fund transactions of the projects matching `filter` (its
+    /// `year` is the transaction's year, as in the fund statistics), in id
+    /// order after `after_id`. Returns each with its id, the keyset cursor.
+    pub async fn transactions_page(
+        &self,
+        filter: &ProjectFilter,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, FundTransaction)>> {
+        let mut sql = Sql::new(
+            "SELECT t.id, p.code, t.fund_type, t.amount, t.date, t.document_no, t.note \
+             FROM fund_transactions t JOIN projects p ON p.id = t.project_id WHERE 1 = 1",
+        );
+        filter.push_conditions(&mut sql, "t.year");
+        let n = sql.param(Param::I64(after_id));
+        sql.push(&format!(" AND t.id > {n}"));
+        let n = sql.param(Param::I64(i64::from(limit.max(1))));
+        sql.push(&format!(" ORDER BY t.id LIMIT {n}"));
+        let records: Vec<ExportTransactionRecord> = on_pool!(self, p => {
+            bind_params!(sqlx::query_as(sql.text()), &sql.params).fetch_all(p).await?
+        });
+        records
+            .into_iter()
+            .map(|r| {
+                Ok((
+                    r.id,
+                    FundTransaction {
+                        fund_type: key(
+                            "fund_transactions.fund_type",
+                            &r.fund_type,
+                            FundType::parse,
+                        )?,
+                        project_code: r.code,
+                        amount: Fen(r.amount),
+                        date: r.date,
+                        document_no: r.document_no,
+                        note: r.note,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Counts the fund transactions [`Store::transactions_page`] would return.
+    pub async fn count_transactions(&self, filter: &ProjectFilter) -> Result<i64> {
+        let mut sql = Sql::new(
+            "SELECT COUNT(*) FROM fund_transactions t JOIN projects p ON p.id = t.project_id WHERE 1 = 1",
+        );
+        filter.push_conditions(&mut sql, "t.year");
+        let n: i64 = on_pool!(self, p => {
+            bind_params!(sqlx::query_scalar(sql.text()), &sql.params).fetch_one(p).await?
+        });
+        Ok(n)
+    }
+
+    /// A page of indicator rows of the projects matching `filter`: the
+    /// indicators with ids after `after_indicator` (at most `limit` of them),
+    /// each with one row per value, or one row without a value. Returns the
+    /// rows and the last indicator id, the keyset cursor (`None` when done).
+    pub async fn indicators_page(
+        &self,
+        filter: &ProjectFilter,
+        after_indicator: i64,
+        limit: u32,
+    ) -> Result<(Vec<IndicatorExportRow>, Option<i64>)> {
+        let mut sql = Sql::new(
+            "SELECT i.id, p.code, i.name, i.unit, i.baseline, i.target, v.period, v.actual \
+             FROM indicators i JOIN projects p ON p.id = i.project_id \
+             LEFT JOIN indicator_values v ON v.indicator_id = i.id WHERE i.id IN \
+             (SELECT i.id FROM indicators i JOIN projects p ON p.id = i.project_id WHERE 1 = 1",
+        );
+        filter.push_conditions(&mut sql, "p.year");
+        let n = sql.param(Param::I64(after_indicator));
+        sql.push(&format!(" AND i.id > {n}"));
+        let n = sql.param(Param::I64(i64::from(limit.max(1))));
+        sql.push(&format!(
+            " ORDER BY i.id LIMIT {n}) ORDER BY i.id, v.period"
+        ));
+        let records: Vec<ExportIndicatorRecord> = on_pool!(self, p => {
+            bind_params!(sqlx::query_as(sql.text()), &sql.params).fetch_all(p).await?
+        });
+        let last = records.last().map(|r| r.id);
+        let rows = records
+            .into_iter()
+            .map(|r| IndicatorExportRow {
+                project_code: r.code,
+                name: r.name,
+                unit: r.unit,
+                baseline: r.baseline,
+                target: r.target,
+                period: r.period,
+                actual: r.actual,
+            })
+            .collect();
+        Ok((rows, last))
+    }
+
+    /// Pairings, optionally only those of a supporter (and the supporters
+    /// under it) or of a recipient (and the units under it).
+    pub async fn pairings_filtered(
+        &self,
+        supporter: Option<&str>,
+        recipient: Option<&str>,
+    ) -> Result<Vec<Pairing>> {
+        let parents: HashMap<String, Option<String>> = on_pool!(self, p => {
+            sqlx::query_as::<_, (String, Option<String>)>("SELECT code, parent_code FROM supporters")
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .collect()
+        });
+        Ok(self
+            .pairings()
+            .await?
+            .into_iter()
+            .filter(|pr| {
+                supporter.is_none_or(|s| {
+                    pr.supporter_code == s
+                        || parents.get(&pr.supporter_code).and_then(|x| x.as_deref()) == Some(s)
+                })
+            })
+            .filter(|pr| recipient.is_none_or(|r| pr.recipient_code.starts_with(r)))
+            .collect())
+    }
+
+    /// Head-counts of assignments by supporter, recipient, category and year of arrival.
+    pub async fn assignment_counts(&self) -> Result<Vec<AssignmentCount>> {
+        // The date is cast to text first: it is TEXT on SQLite and DATE on
+        // PostgreSQL, whose text form is ISO (YYYY-MM-DD) as well.
+        let rows: Vec<AssignmentCount> = on_pool!(self, p => {
+            sqlx::query_as(
+                "SELECT supporter_code, recipient_code, category, \
+                 CAST(SUBSTR(CAST(arrival_date AS TEXT), 1, 4) AS INTEGER) AS year, COUNT(*) AS people \
+                 FROM assignments GROUP BY supporter_code, recipient_code, category, \
+                 CAST(SUBSTR(CAST(arrival_date AS TEXT), 1, 4) AS INTEGER) \
+                 ORDER BY supporter_code, recipient_code, category, year",
+            )
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Row counts and sums that change with any write an import makes, to
+    /// show that a refused import left the database as it was.
+    pub async fn exchange_fingerprint(&self) -> Result<Vec<(&'static str, i64)>> {
+        const QUERIES: [(&str, &str); 9] = [
+            ("projects", "SELECT COUNT(*) FROM projects"),
+            (
+                "project_versions",
+                "SELECT CAST(COALESCE(SUM(row_version), 0) AS BIGINT) FROM projects",
+            ),
+            ("project_states", "SELECT COUNT(*) FROM project_states"),
+            (
+                "fund_transactions",
+                "SELECT COUNT(*) FROM fund_transactions",
+            ),
+            (
+                "fund_amounts",
+                "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM fund_transactions",
+            ),
+            ("indicators", "SELECT COUNT(*) FROM indicators"),
+            ("indicator_values", "SELECT COUNT(*) FROM indicator_values"),
+            ("import_history", "SELECT COUNT(*) FROM import_history"),
+            ("audit_log", "SELECT COUNT(*) FROM audit_log"),
+        ];
+        let mut out = Vec::with_capacity(QUERIES.len());
+        for (name, sql) in QUERIES {
+            let n: i64 = on_pool!(self, p => {
+                sqlx::query_scalar(sql).fetch_one(p).await?
+            });
+            out.push((name, n));
+        }
+        Ok(out)
+    }
+
+    /// The most recent imports, newest first.
+    pub async fn import_history(&self, limit: u32) -> Result<Vec<ImportHistoryRow>> {
+        let rows: Vec<ImportHistoryRow> = on_pool!(self, p => {
+            sqlx::query_as(
+                "SELECT id, imported_at, actor, file_name, file_sm3, file_bytes, kind, rows_read, \
+                 inserted, updated, unchanged FROM import_history ORDER BY id DESC LIMIT $1",
+            )
+            .bind(i64::from(limit.max(1)))
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows)
+    }
+}
+
+impl ImportTx {
+    /// Every supporter code with its parent's.
+    pub async fn supporters(&mut self) -> Result<HashMap<String, Option<String>>> {
+        let rows: Vec<(String, Option<String>)> = on_tx!(self.tx, t, Db => {
+            sqlx::query_as("SELECT code, parent_code FROM supporters").fetch_all(&mut **t).await?
+        });
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Every recipient code with the prefecture or XPCC division it rolls up
+    /// to (`None` for the region itself, which cannot receive a project).
+    pub async fn recipients(&mut self) -> Result<HashMap<String, Option<String>>> {
+        let rows: Vec<(String, Option<String>)> = on_tx!(self.tx, t, Db => {
+            sqlx::query_as("SELECT code, prefecture_code FROM recipients").fetch_all(&mut **t).await?
+        });
+        Ok(rows.into_iter().collect())
+    }
+
+    /// The stored projects among `codes` (locked on PostgreSQL until the end).
+    pub async fn projects(&mut self, codes: &[&str]) -> Result<Vec<StoredProject>> {
+        let lock = matches!(self.tx, Tx::Postgres(_));
+        let mut out = Vec::new();
+        for chunk in codes.chunks(CHUNK) {
+            let records: Vec<ProjectRecord> = on_tx!(self.tx, t, Db => {
+                let mut qb = QueryBuilder::<Db>::new(format!(
+                    "SELECT {PROJECT_COLUMNS} FROM projects p WHERE p.code IN ("
+                ));
+                let mut list = qb.separated(", ");
+                for c in chunk {
+                    list.push_bind(*c);
+                }
+                qb.push(")");
+                if lock {
+                    qb.push(" FOR UPDATE");
+                }
+                qb.build_query_as().fetch_all(&mut **t).await?
+            });
+            for r in records {
+                let row = r.into_row()?;
+                out.push(StoredProject {
+                    id: row.id,
+                    row_version: row.row_version,
+                    project: row.project,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The stored transactions of the projects with these row ids, by project and date.
+    pub async fn transactions(&mut self, project_ids: &[i64]) -> Result<Vec<StoredTransaction>> {
+        let mut out = Vec::new();
+        for chunk in project_ids.chunks(CHUNK) {
+            let records: Vec<TransactionRecord> = on_tx!(self.tx, t, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT id, project_id, fund_type, amount, date, document_no, note \
+                     FROM fund_transactions WHERE project_id IN (",
+                );
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(") ORDER BY project_id, date, id");
+                qb.build_query_as().fetch_all(&mut **t).await?
+            });
+            for r in records {
+                out.push(r.into_stored()?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The stored indicators, with their values, of the projects with these row ids.
+    pub async fn indicators(&mut self, project_ids: &[i64]) -> Result<Vec<StoredIndicator>> {
+        let mut out: Vec<StoredIndicator> = Vec::new();
+        for chunk in project_ids.chunks(CHUNK) {
+            let (records, values): (Vec<IndicatorRecord>, Vec<(i64, String, f64)>) = on_tx!(self.tx, t, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT id, project_id, name, unit, baseline, target FROM indicators WHERE project_id IN (",
+                );
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(") ORDER BY id");
+                let records = qb.build_query_as().fetch_all(&mut **t).await?;
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT v.indicator_id, v.period, v.actual FROM indicator_values v \
+                     JOIN indicators i ON i.id = v.indicator_id WHERE i.project_id IN (",
+                );
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(") ORDER BY v.indicator_id, v.period");
+                let values = qb.build_query_as().fetch_all(&mut **t).await?;
+                (records, values)
+            });
+            let mut by_id: HashMap<i64, Vec<(String, f64)>> = HashMap::new();
+            for (id, period, actual) in values {
+                by_id.entry(id).or_default().push((period, actual));
+            }
+            out.extend(records.into_iter().map(|r| StoredIndicator {
+                values: by_id.remove(&r.id).unwrap_or_default(),
+                id: r.id,
+                project_id: r.project_id,
+                name: r.name,
+                unit: r.unit,
+                baseline: r.baseline,
+                target: r.target,
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Inserts new projects, each with a first line of state history
+    /// (who imported it and why); returns their row ids by code.
+    pub async fn insert_projects(
+        &mut self,
+        projects: &[NewProject<'_>],
+        actor: &str,
+        reason: &str,
+    ) -> Result<HashMap<String, i64>> {
+        let mut ids = HashMap::with_capacity(projects.len());
+        for chunk in projects.chunks(CHUNK) {
+            let returned: Vec<(i64, String)> = on_tx!(self.tx, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO projects (code, name, category, delivery_mode, kind, year, in_plan, continued, \
+                     grassroots, livelihood, supporter_code, recipient_code, location_code, prefecture_code, \
+                     planned_investment, aid_funds, matching_funds, start_date, end_date, state, published, description) ",
+                );
+                qb.push_values(chunk, |mut b, n| {
+                    let p = n.project;
+                    b.push_bind(p.code.clone())
+                        .push_bind(p.name.clone())
+                        .push_bind(p.category.key())
+                        .push_bind(p.delivery_mode.key())
+                        .push_bind(p.kind.key())
+                        .push_bind(p.year)
+                        .push_bind(p.in_plan)
+                        .push_bind(p.continued)
+                        .push_bind(p.grassroots)
+                        .push_bind(p.livelihood)
+                        .push_bind(p.supporter_code.clone())
+                        .push_bind(p.recipient_code.clone())
+                        .push_bind(p.location_code.clone())
+                        .push_bind(n.prefecture_code.to_owned())
+                        .push_bind(p.planned_investment.0)
+                        .push_bind(p.aid_funds.0)
+                        .push_bind(p.matching_funds.0)
+                        .push_bind(p.start_date)
+                        .push_bind(p.end_date)
+                        .push_bind(p.state.key())
+                        .push_bind(p.published)
+                        .push_bind(p.description.clone());
+                });
+                qb.push(" RETURNING id, code");
+                qb.build_query_as()
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(|e| StoreError::unique(e, "project code"))?
+            });
+            ids.extend(returned.into_iter().map(|(id, code)| (code, id)));
+        }
+        let now = Utc::now();
+        let mut history = Vec::with_capacity(projects.len());
+        for n in projects {
+            let id = ids
+                .get(&n.project.code)
+                .copied()
+                .ok_or_else(|| StoreError::Corrupt {
+                    column: "projects.code",
+                    value: n.project.code.clone(),
+                })?;
+            history.push((id, n.project.state));
+        }
+        for chunk in history.chunks(CHUNK) {
+            on_tx!(self.tx, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO project_states (project_id, from_state, to_state, changed_at, changed_by, reason) ",
+                );
+                qb.push_values(chunk, |mut b, (id, state)| {
+                    b.push_bind(*id)
+                        .push_bind(None::<String>)
+                        .push_bind(state.key())
+                        .push_bind(now)
+                        .push_bind(actor.to_owned())
+                        .push_bind(reason.to_owned());
+                });
+                qb.build().execute(&mut **tx).await?;
+            });
+        }
+        Ok(ids)
+    }
+
+    /// Replaces a stored project's fields (its code stays) and moves its
+    /// version on; a change of state adds a line of history.
+    pub async fn update_project(
+        &mut self,
+        stored: &StoredProject,
+        after: &Project,
+        prefecture_code: &str,
+        actor: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let changed: u64 = on_tx!(self.tx, t, Db => {
+            sqlx::query(
+                "UPDATE projects SET name = $1, category = $2, delivery_mode = $3, kind = $4, year = $5, \
+                 in_plan = $6, continued = $7, grassroots = $8, livelihood = $9, supporter_code = $10, \
+                 recipient_code = $11, location_code = $12, prefecture_code = $13, planned_investment = $14, \
+                 aid_funds = $15, matching_funds = $16, start_date = $17, end_date = $18, state = $19, \
+                 published = $20, description = $21, row_version = row_version + 1 \
+                 WHERE id = $22 AND row_version = $23",
+            )
+            .bind(&after.name)
+            .bind(after.category.key())
+            .bind(after.delivery_mode.key())
+            .bind(after.kind.key())
+            .bind(after.year)
+            .bind(after.in_plan)
+            .bind(after.continued)
+            .bind(after.grassroots)
+            .bind(after.livelihood)
+            .bind(&after.supporter_code)
+            .bind(&after.recipient_code)
+            .bind(&after.location_code)
+            .bind(prefecture_code)
+            .bind(after.planned_investment.0)
+            .bind(after.aid_funds.0)
+            .bind(after.matching_funds.0)
+            .bind(after.start_date)
+            .bind(after.end_date)
+            .bind(after.state.key())
+            .bind(after.published)
+            .bind(&after.description)
+            .bind(stored.id)
+            .bind(stored.row_version)
+            .execute(&mut **t)
+            .await?
+            .rows_affected()
+        });
+        if changed != 1 {
+            return Err(StoreError::VersionMismatch {
+                current: stored.row_version + 1,
+            });
+        }
+        if after.state != stored.project.state {
+            self.record_state(
+                stored.id,
+                Some(stored.project.state),
+                after.state,
+                actor,
+                reason,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn record_state(
+        &mut self,
+        id: i64,
+        from: Option<ProjectState>,
+        to: ProjectState,
+        by: &str,
+        reason: &str,
+    ) -> Result<()> {
+        on_tx!(self.tx, t, Db => {
+            sqlx::query(
+                "INSERT INTO project_states (project_id, from_state, to_state, changed_at, changed_by, reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(from.map(|s| s.key()))
+            .bind(to.key())
+            .bind(Utc::now())
+            .bind(by)
+            .bind(reason)
+            .execute(&mut **t)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Inserts fund transactions, each given with its project's row id.
+    pub async fn insert_transactions(&mut self, rows: &[(i64, &FundTransaction)]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK) {
+            on_tx!(self.tx, tx, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO fund_transactions (project_id, fund_type, amount, date, year, month, document_no, note) ",
+                );
+                qb.push_values(chunk, |mut b, (id, t)| {
+                    b.push_bind(*id)
+                        .push_bind(t.fund_type.key())
+                        .push_bind(t.amount.0)
+                        .push_bind(t.date)
+                        .push_bind(t.date.year())
+                        .push_bind(i32::try_from(t.date.month()).unwrap_or(0))
+                        .push_bind(t.document_no.clone())
+                        .push_bind(t.note.clone());
+                });
+                qb.build()
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| StoreError::unique(e, "fund transaction (project, type, date, document number)"))?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Corrects a stored transaction's amount and, if given, its note (its natural key stays).
+    pub async fn update_transaction(
+        &mut self,
+        id: i64,
+        amount: Fen,
+        note: Option<&str>,
+    ) -> Result<()> {
+        on_tx!(self.tx, t, Db => {
+            sqlx::query(
+                "UPDATE fund_transactions SET amount = $1, note = COALESCE($2, note), \
+                 row_version = row_version + 1 WHERE id = $3",
+            )
+            .bind(amount.0)
+            .bind(note)
+            .bind(id)
+            .execute(&mut **t)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Moves the versions of projects whose figures changed, so that an
+    /// edit made against the old figures is refused instead of overwriting.
+    pub async fn touch_projects(&mut self, ids: &[i64]) -> Result<()> {
+        for chunk in ids.chunks(CHUNK) {
+            on_tx!(self.tx, t, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "UPDATE projects SET row_version = row_version + 1 WHERE id IN (",
+                );
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&mut **t).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Defines or redefines an indicator on a project; returns its row id.
+    pub async fn upsert_indicator(
+        &mut self,
+        project_id: i64,
+        name: &str,
+        unit: &str,
+        baseline: f64,
+        target: f64,
+    ) -> Result<i64> {
+        let id: i64 = on_tx!(self.tx, t, Db => {
+            sqlx::query_scalar(
+                "INSERT INTO indicators (project_id, name, unit, baseline, target) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (project_id, name) DO UPDATE SET unit = excluded.unit, \
+                 baseline = excluded.baseline, target = excluded.target RETURNING id",
+            )
+            .bind(project_id)
+            .bind(name)
+            .bind(unit)
+            .bind(baseline)
+            .bind(target)
+            .fetch_one(&mut **t)
+            .await?
+        });
+        Ok(id)
+    }
+
+    /// Records or corrects an indicator's actual value for a period.
+    pub async fn upsert_indicator_value(
+        &mut self,
+        indicator_id: i64,
+        period: &str,
+        actual: f64,
+    ) -> Result<()> {
+        on_tx!(self.tx, t, Db => {
+            sqlx::query(
+                "INSERT INTO indicator_values (indicator_id, period, actual) VALUES ($1, $2, $3) \
+                 ON CONFLICT (indicator_id, period) DO UPDATE SET actual = excluded.actual, \
+                 row_version = indicator_values.row_version + 1",
+            )
+            .bind(indicator_id)
+            .bind(period)
+            .bind(actual)
+            .execute(&mut **t)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Records the import in the history and the audit trail, then commits
+    /// everything at once. Returns the history row's id.
+    pub async fn finish(mut self, record: &ImportRecord) -> Result<i64> {
+        let id: i64 = on_tx!(self.tx, t, Db => {
+            sqlx::query_scalar(
+                "INSERT INTO import_history (imported_at, actor, file_name, file_sm3, file_bytes, kind, \
+                 rows_read, inserted, updated, unchanged) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            )
+            .bind(Utc::now())
+            .bind(&record.actor)
+            .bind(&record.file_name)
+            .bind(&record.file_sm3)
+            .bind(record.file_bytes)
+            .bind(&record.kind)
+            .bind(record.rows_read)
+            .bind(record.inserted)
+            .bind(record.updated)
+            .bind(record.unchanged)
+            .fetch_one(&mut **t)
+            .await?
+        });
+        let after = serde_json::to_value(record).unwrap_or(serde_json::Value::Null);
+        self.tx
+            .append_audit(&AuditEntry {
+                actor: &record.actor,
+                action: "import",
+                entity: "import",
+                entity_key: &id.to_string(),
+                before: None,
+                after: Some(&after),
+            })
+            .await?;
+        self.tx.commit().await?;
+        Ok(id)
+    }
+}

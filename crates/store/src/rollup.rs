@@ -1,0 +1,212 @@
+//! Maintained roll-ups of the fund chain. Every write that adds, changes or
+//! moves money applies a [`RollupDelta`] in its own transaction, so the
+//! roll-ups always equal the transactions they summarise; `check` proves it
+//! by recomputing them. [`Source`] picks the roll-up a statistics query can
+//! use, or the raw transactions when none covers it.
+
+use std::collections::HashMap;
+
+use sqlx::QueryBuilder;
+use yuanjiang_domain::{FundTransaction, FundType, Project};
+
+use crate::{ProjectFilter, Result, StatDimension, Tx, on_tx};
+
+/// The project attributes that are part of a roll-up key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Parts {
+    pub supporter_code: String,
+    pub recipient_code: String,
+    pub prefecture_code: String,
+    pub category: &'static str,
+    pub grassroots: bool,
+    pub livelihood: bool,
+    pub published: bool,
+}
+
+impl Parts {
+    pub fn of(project: &Project, prefecture_code: &str) -> Parts {
+        Parts {
+            supporter_code: project.supporter_code.clone(),
+            recipient_code: project.recipient_code.clone(),
+            prefecture_code: prefecture_code.to_owned(),
+            category: project.category.key(),
+            grassroots: project.grassroots,
+            livelihood: project.livelihood,
+            published: project.published,
+        }
+    }
+}
+
+type YearKey = (Parts, i32, FundType);
+type MonthKey = (String, String, bool, i32, i32, FundType);
+
+/// Changes to apply to both roll-ups: (amount, count) per key.
+#[derive(Debug, Default)]
+pub(crate) struct RollupDelta {
+    year: HashMap<YearKey, (i64, i64)>,
+    month: HashMap<MonthKey, (i64, i64)>,
+    removes: bool,
+}
+
+impl RollupDelta {
+    /// Adds (`sign` = 1) or removes (`sign` = -1) one transaction.
+    pub fn add(&mut self, parts: &Parts, t: &FundTransaction, sign: i64) {
+        use chrono::Datelike;
+        let year = t.date.year();
+        let month = i32::try_from(t.date.month()).unwrap_or(0);
+        let y = self
+            .year
+            .entry((parts.clone(), year, t.fund_type))
+            .or_default();
+        y.0 += sign * t.amount.0;
+        y.1 += sign;
+        let m = self
+            .month
+            .entry((
+                parts.supporter_code.clone(),
+                parts.prefecture_code.clone(),
+                parts.published,
+                year,
+                month,
+                t.fund_type,
+            ))
+            .or_default();
+        m.0 += sign * t.amount.0;
+        m.1 += sign;
+        self.removes |= sign < 0;
+    }
+
+    /// Moves a project's transactions from one key to another (when a
+    /// project's supporter, recipient, category, flags or publication change).
+    pub fn reassign(&mut self, from: &Parts, to: &Parts, txns: &[FundTransaction]) {
+        if from == to {
+            return;
+        }
+        for t in txns {
+            self.add(from, t, -1);
+            self.add(to, t, 1);
+        }
+    }
+
+    /// Writes the changes inside `tx`.
+    pub async fn apply(self, tx: &mut Tx) -> Result<()> {
+        let year: Vec<_> = self
+            .year
+            .into_iter()
+            .filter(|(_, v)| *v != (0, 0))
+            .collect();
+        let month: Vec<_> = self
+            .month
+            .into_iter()
+            .filter(|(_, v)| *v != (0, 0))
+            .collect();
+        if year.is_empty() && month.is_empty() {
+            return Ok(());
+        }
+        on_tx!(*tx, t, Db => {
+            sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1")
+                .execute(&mut **t)
+                .await?;
+        });
+        for chunk in year.chunks(500) {
+            on_tx!(*tx, t, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO fund_rollup_year (supporter_code, recipient_code, prefecture_code, category, \
+                     grassroots, livelihood, published, year, fund_type, amount, n) ",
+                );
+                qb.push_values(chunk, |mut b, ((parts, year, fund_type), (amount, n))| {
+                    b.push_bind(parts.supporter_code.clone())
+                        .push_bind(parts.recipient_code.clone())
+                        .push_bind(parts.prefecture_code.clone())
+                        .push_bind(parts.category)
+                        .push_bind(parts.grassroots)
+                        .push_bind(parts.livelihood)
+                        .push_bind(parts.published)
+                        .push_bind(*year)
+                        .push_bind(fund_type.key())
+                        .push_bind(*amount)
+                        .push_bind(*n);
+                });
+                qb.push(
+                    " ON CONFLICT (supporter_code, recipient_code, category, grassroots, livelihood, published, year, fund_type) \
+                     DO UPDATE SET amount = fund_rollup_year.amount + excluded.amount, n = fund_rollup_year.n + excluded.n",
+                );
+                qb.build().execute(&mut **t).await?;
+            });
+        }
+        for chunk in month.chunks(500) {
+            on_tx!(*tx, t, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO fund_rollup_month (supporter_code, prefecture_code, published, year, month, fund_type, amount, n) ",
+                );
+                qb.push_values(chunk, |mut b, ((supporter, prefecture, published, year, month, fund_type), (amount, n))| {
+                    b.push_bind(supporter.clone())
+                        .push_bind(prefecture.clone())
+                        .push_bind(*published)
+                        .push_bind(*year)
+                        .push_bind(*month)
+                        .push_bind(fund_type.key())
+                        .push_bind(*amount)
+                        .push_bind(*n);
+                });
+                qb.push(
+                    " ON CONFLICT (supporter_code, prefecture_code, published, year, month, fund_type) \
+                     DO UPDATE SET amount = fund_rollup_month.amount + excluded.amount, n = fund_rollup_month.n + excluded.n",
+                );
+                qb.build().execute(&mut **t).await?;
+            });
+        }
+        if self.removes {
+            // Keys whose last transaction moved away would otherwise show as zero rows.
+            on_tx!(*tx, t, Db => {
+                sqlx::query("DELETE FROM fund_rollup_year WHERE n = 0").execute(&mut **t).await?;
+                sqlx::query("DELETE FROM fund_rollup_month WHERE n = 0").execute(&mut **t).await?;
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Where a statistics query reads from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `fund_rollup_year`.
+    Year,
+    /// `fund_rollup_month`.
+    Month,
+    /// The transactions themselves.
+    Raw,
+}
+
+impl Source {
+    /// The smallest source that holds every column the query needs.
+    pub fn for_query(filter: &ProjectFilter, by: &[StatDimension]) -> Source {
+        // Filters no roll-up keeps.
+        if filter.state.is_some() || filter.in_plan.is_some() || filter.continued.is_some() {
+            return Source::Raw;
+        }
+        let needs_month = by.contains(&StatDimension::Month);
+        if !needs_month {
+            return Source::Year;
+        }
+        let month_covers = by.iter().all(|d| {
+            matches!(
+                d,
+                StatDimension::Supporter
+                    | StatDimension::Prefecture
+                    | StatDimension::Year
+                    | StatDimension::Month
+            )
+        }) && filter.recipient.is_none()
+            && filter.category.is_none()
+            && filter.grassroots.is_none()
+            && filter.livelihood.is_none()
+            && filter.xpcc.is_none()
+            && !matches!(filter.scope, Some(crate::Scope::Recipient(_)));
+        if month_covers {
+            Source::Month
+        } else {
+            Source::Raw
+        }
+    }
+}
