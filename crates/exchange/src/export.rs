@@ -494,7 +494,7 @@ impl JsonTable {
 
 /// Any of the three writers.
 enum Table {
-    Csv(CsvTable),
+    Csv(Box<CsvTable>),
     Xlsx(Box<XlsxTable>),
     Json(JsonTable),
 }
@@ -530,7 +530,7 @@ pub async fn export(
     let headers: Vec<&str> = columns.iter().map(|c| c.header(options.english)).collect();
     let labels = !options.english;
     let mut table = match options.format {
-        ExportFormat::Csv => Table::Csv(CsvTable::create(
+        ExportFormat::Csv => Table::Csv(Box::new(CsvTable::create(
             path,
             &headers,
             CsvStyle {
@@ -538,7 +538,7 @@ pub async fn export(
                 labels,
                 guard_formulas: true,
             },
-        )?),
+        )?)),
         ExportFormat::Xlsx => {
             let name = if options.english {
                 kind.key()

@@ -269,6 +269,8 @@ fn finish_issues(report: &mut ImportReport, mut issues: Issues) {
     report.suppressed = issues.suppressed;
 }
 
+// The `Issue` is a refused file's one report, on the cold path.
+#[allow(clippy::result_large_err)]
 fn read_file(
     bytes: &[u8],
     options: &ImportOptions,
@@ -626,13 +628,12 @@ impl<'a> Check<'a> {
     /// Checks the rows that refer to a project: that it exists (a row of a
     /// project that is itself wrong is not reported again) and is in scope.
     fn check_reference(&mut self, at: At, code: &str) -> bool {
-        if self.finals.get(code).is_none() && self.read.broken_projects.contains(code) {
+        if !self.finals.contains_key(code) && self.read.broken_projects.contains(code) {
             return false;
         }
-        let scope = match self.target(code) {
-            Some((p, _)) => Some(self.may_edit(&p.supporter_code, &p.recipient_code, p.published)),
-            None => None,
-        };
+        let scope = self
+            .target(code)
+            .map(|(p, _)| self.may_edit(&p.supporter_code, &p.recipient_code, p.published));
         match scope {
             None => {
                 self.issue(
@@ -955,7 +956,7 @@ impl<'a> Check<'a> {
                     .await?;
                 touched.insert(id_of(&t.project)?);
                 done += 1;
-                if done % WRITE_BATCH as u64 == 0 {
+                if done.is_multiple_of(WRITE_BATCH as u64) {
                     progress(Progress::Writing { done, total });
                 }
             }

@@ -410,7 +410,7 @@ impl Sink for Collector<'_> {
             SheetState::Records(i) => {
                 self.sheets[i].rows += 1;
                 self.rows_read += 1;
-                if self.rows_read % 10_000 == 0 {
+                if self.rows_read.is_multiple_of(10_000) {
                     (self.progress)(self.rows_read);
                 }
                 self.record(i, number, &cells, problems);

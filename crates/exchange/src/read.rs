@@ -8,6 +8,10 @@
 //! zip bomb is refused, not unpacked), the row count while reading. Formula
 //! cells, merged cells and overlong cells are reported where they are.
 
+// A refused file is reported by one `Issue` on the cold path, once per
+// file; boxing it would only add noise to every signature here.
+#![allow(clippy::result_large_err)]
+
 use std::io::Cursor;
 
 use calamine::{DataRef, Dimensions, Reader, Xls, Xlsx};

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bulletin;
 pub mod demo;
 mod error;
 pub mod web;

@@ -327,3 +327,50 @@ async fn rollups_equal_raw_figures_on_both_backends() {
         rollups_story(&pg).await;
     }
 }
+
+/// The bulletin's figures are the API's figures: a year's annual report
+/// equals `/stats/funds?year=` for that year, and its tables add up.
+#[tokio::test]
+async fn bulletin_figures_agree_with_the_api() {
+    use yuanjiang_server::bulletin::{BulletinKind, build};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = sqlite_store(dir.path()).await.expect("sqlite");
+    load_demo(&store, SEED).await;
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+    let report = build(&store, BulletinKind::Annual, as_of, None)
+        .await
+        .expect("bulletin");
+    let api = store
+        .fund_stats(
+            &yuanjiang_store::ProjectFilter {
+                year: Some(2024),
+                ..Default::default()
+            },
+            &[],
+        )
+        .await
+        .expect("stats");
+    assert_eq!(report.summary.chain, api[0].chain);
+    for table in [
+        &report.by_supporter,
+        &report.by_prefecture,
+        &report.by_category,
+    ] {
+        let paid: i64 = table.iter().map(|r| r.chain.paid.0).sum();
+        assert_eq!(paid, report.summary.chain.paid.0);
+    }
+    assert!(report.summary.chain.committed.0 > 0);
+    let monthly = build(
+        &store,
+        BulletinKind::Monthly,
+        chrono::NaiveDate::from_ymd_opt(2024, 6, 30).expect("date"),
+        Some("31".into()),
+    )
+    .await
+    .expect("monthly");
+    assert!(monthly.summary.chain.committed <= report.summary.chain.committed);
+    assert!(monthly.by_supporter.iter().all(|r| r.code == "31"));
+    let html = monthly.to_html();
+    assert!(html.contains("月报") && !html.contains("<script"));
+    assert_eq!(&monthly.to_xlsx().expect("xlsx")[..2], b"PK");
+}

@@ -17,6 +17,7 @@ mod error;
 mod evaluation;
 pub mod exchange;
 mod identity;
+mod measures;
 mod parties;
 mod personnel;
 mod projects;
@@ -52,6 +53,7 @@ pub use identity::{
     SESSION_IDLE, Secret, Session, TokenInfo, User, check_password_policy, demo_accounts,
     validate_user_name,
 };
+pub use measures::{FlaggedProject, Measures};
 pub use personnel::{AssignmentFilter, AssignmentRow, MAX_ASSIGNMENT_PAGE, PersonalData};
 pub use projects::{Page, ProjectFilter, ProjectRow, Scope, TransactionRow};
 pub use registry::{AssignmentSummary, ProjectCountBy, RegistryQuery, RegistrySort};

@@ -40,6 +40,9 @@ pub struct ProjectFilter {
     pub published_only: bool,
     /// The caller's scope, ANDed with the filters above.
     pub scope: Option<Scope>,
+    /// Count only transactions dated on or before this day (statistics only;
+    /// the registry ignores it).
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 /// The part of the data a caller's role lets them see.

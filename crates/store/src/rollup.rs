@@ -182,7 +182,11 @@ impl Source {
     /// The smallest source that holds every column the query needs.
     pub fn for_query(filter: &ProjectFilter, by: &[StatDimension]) -> Source {
         // Filters no roll-up keeps.
-        if filter.state.is_some() || filter.in_plan.is_some() || filter.continued.is_some() {
+        if filter.state.is_some()
+            || filter.in_plan.is_some()
+            || filter.continued.is_some()
+            || filter.as_of.is_some()
+        {
             return Source::Raw;
         }
         let needs_month = by.contains(&StatDimension::Month);

@@ -10,7 +10,7 @@ use yuanjiang_domain::{DomainError, Fen, FundChain, FundType};
 
 use crate::parties::key;
 use crate::rollup::Source;
-use crate::sql::{Sql, bind_params};
+use crate::sql::{Param, Sql, bind_params};
 use crate::{ProjectFilter, Result, Store, on_pool};
 
 /// A dimension that fund figures can be cut by.
@@ -160,6 +160,14 @@ impl Store {
             "SELECT {dims}{fund_type}, {sums} FROM {from} WHERE 1 = 1"
         ));
         filter.push_conditions(&mut sql, year);
+        if let (Some(day), Source::Raw) = (filter.as_of, source) {
+            let n = sql.param(Param::Text(day.format("%Y-%m-%d").to_string()));
+            // Dates compare as ISO text on SQLite; PostgreSQL casts the text.
+            sql.push(&match self.backend() {
+                crate::Backend::Sqlite => format!(" AND t.date <= {n}"),
+                crate::Backend::Postgres => format!(" AND t.date <= CAST({n} AS DATE)"),
+            });
+        }
         sql.push(&format!(" GROUP BY {group}{fund_type}"));
         let raw: Vec<(Vec<String>, String, i64, i64)> = on_pool!(self, p => {
             let rows = bind_params!(sqlx::query(sql.text()), &sql.params).fetch_all(p).await?;

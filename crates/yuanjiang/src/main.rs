@@ -7,6 +7,7 @@ mod audit;
 mod demo;
 mod evaluate;
 mod exchange;
+mod report;
 mod users;
 
 use std::net::SocketAddr;
@@ -73,6 +74,8 @@ enum Command {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Build the monthly bulletin (月报) or annual report (年报) as xlsx or HTML.
+    Report(report::ReportArgs),
     /// Evaluate comprehensive benefit (综合效益评价) of units in a CSV.
     Evaluate(evaluate::EvaluateArgs),
     /// Verify or list the audit trail (审计日志).
@@ -205,6 +208,10 @@ async fn main() -> anyhow::Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
             store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(args) => {
+            report::run(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Evaluate(args) => Ok(if evaluate::run(&args).await? {

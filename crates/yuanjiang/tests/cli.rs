@@ -289,3 +289,81 @@ fn evaluate_from_the_database_saves_and_reruns_exactly() {
     let missing = yuanjiang(&["evaluate", "--db", &db, "--rerun", "999"]);
     assert!(!missing.status.success());
 }
+
+#[test]
+fn report_writes_the_bulletin_with_figures_that_match_the_api_layer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let demo = yuanjiang(&[
+        "demo",
+        "--db",
+        &db,
+        "--scale",
+        "small",
+        "--seed",
+        "9",
+        "--as-of",
+        "2026-11-29",
+    ]);
+    assert!(demo.status.success());
+    let xlsx = dir.path().join("m.xlsx");
+    let out = yuanjiang(&[
+        "report",
+        "--db",
+        &db,
+        "--kind",
+        "monthly",
+        "--as-of",
+        "2025-06-30",
+        "-o",
+        xlsx.to_str().expect("path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&xlsx).expect("xlsx");
+    assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip");
+    let html = dir.path().join("a.html");
+    let out = yuanjiang(&[
+        "report",
+        "--db",
+        &db,
+        "--kind",
+        "annual",
+        "--as-of",
+        "2025-12-31",
+        "--supporter",
+        "31",
+        "-o",
+        html.to_str().expect("path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(
+        page.contains("对口援疆工作年报") && page.contains("<svg"),
+        "{}",
+        &page[..200.min(page.len())]
+    );
+    assert!(
+        !page.contains("src=\"http") && !page.contains("href=\"http"),
+        "no external asset"
+    );
+    let bad = yuanjiang(&[
+        "report",
+        "--db",
+        &db,
+        "--kind",
+        "monthly",
+        "--as-of",
+        "2025-06-30",
+        "-o",
+        "x.pdf",
+    ]);
+    assert!(!bad.status.success());
+}

@@ -8,7 +8,7 @@
 //! an icon under `/assets/`, charts as inline SVG drawn here. There is no
 //! script at all, so the strict Content-Security-Policy below allows none.
 
-mod charts;
+pub(crate) mod charts;
 mod dashboard;
 mod format;
 mod forms;
