@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod backup;
 mod bulk;
 mod check;
 mod crypto;
@@ -43,6 +44,7 @@ pub use audit::{
     AuditBreak, AuditEntry, AuditFilter, AuditRecord, AuditVerdict, BreakReason, GENESIS_HASH,
     MAX_AUDIT_PAGE,
 };
+pub use backup::restore_sqlite;
 pub use bulk::Bulk;
 pub use check::{ChainBreak, CheckReport};
 pub use crypto::{CryptoError, DATA_DIR_ENV, FieldKey, KEY_ENV, KEY_FILE, KeySource};

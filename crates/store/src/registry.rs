@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use sqlx::FromRow;
+use sqlx::{FromRow, Row};
 use yuanjiang_domain::{AssignmentCategory, Batch, Viewer};
 
 use crate::parties::key;
@@ -227,24 +227,49 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
-    /// Projects matching `filter` counted by `by`, as (key, count) sorted by key.
+    /// Projects matching `filter` counted by every combination of `by`, as
+    /// (values in the order of `by`, count), sorted by the values. One scan
+    /// serves several breakdowns: sum the rows over the values not needed.
     pub async fn count_projects_by(
         &self,
         filter: &ProjectFilter,
-        by: ProjectCountBy,
-    ) -> Result<Vec<(String, i64)>> {
-        let column = match by {
-            ProjectCountBy::State => "p.state",
-            ProjectCountBy::Prefecture => "p.prefecture_code",
-            ProjectCountBy::Category => "p.category",
-        };
+        by: &[ProjectCountBy],
+    ) -> Result<Vec<(Vec<String>, i64)>> {
+        let columns: Vec<String> = by
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let column = match b {
+                    ProjectCountBy::State => "p.state",
+                    ProjectCountBy::Prefecture => "p.prefecture_code",
+                    ProjectCountBy::Category => "p.category",
+                };
+                format!("{column} AS k{i}")
+            })
+            .collect();
+        let keys: Vec<String> = (0..by.len()).map(|i| format!("k{i}")).collect();
         let mut sql = Sql::new(&format!(
-            "SELECT {column} AS k, COUNT(*) AS n FROM projects p WHERE 1 = 1"
+            "SELECT {}COUNT(*) AS n FROM projects p WHERE 1 = 1",
+            columns.iter().map(|c| format!("{c}, ")).collect::<String>()
         ));
         filter.push_conditions(&mut sql, "p.year");
-        sql.push(" GROUP BY k ORDER BY k");
-        let rows: Vec<(String, i64)> = on_pool!(self, p => {
-            bind_params!(sqlx::query_as(sql.text()), &sql.params).fetch_all(p).await?
+        if !keys.is_empty() {
+            sql.push(&format!(
+                " GROUP BY {keys} ORDER BY {keys}",
+                keys = keys.join(", ")
+            ));
+        }
+        let rows = on_pool!(self, p => {
+            let rows = bind_params!(sqlx::query(sql.text()), &sql.params).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let mut values = Vec::with_capacity(by.len());
+                for i in 0..by.len() {
+                    values.push(row.try_get::<String, _>(i)?);
+                }
+                out.push((values, row.try_get::<i64, _>(by.len())?));
+            }
+            out
         });
         Ok(rows)
     }

@@ -74,6 +74,20 @@ enum Command {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Write an online, consistent backup of the SQLite database to FILE.
+    Backup {
+        #[command(flatten)]
+        db: DbArg,
+        /// The backup file to create.
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore {
+        #[command(flatten)]
+        db: DbArg,
+        /// The backup file.
+        file: std::path::PathBuf,
+    },
     /// Build the monthly bulletin (月报) or annual report (年报) as xlsx or HTML.
     Report(report::ReportArgs),
     /// Evaluate comprehensive benefit (综合效益评价) of units in a CSV.
@@ -208,6 +222,19 @@ async fn main() -> anyhow::Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
             store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { db, file } => {
+            let store = open(&db).await?;
+            store.backup_to(&file).await?;
+            store.close().await;
+            eprintln!("backup written to {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { db, file } => {
+            let settings = DbSettings::from_url(&db.db)?;
+            yuanjiang_store::restore_sqlite(&settings, &file).await?;
+            eprintln!("restored {} from {}", settings.redacted(), file.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Report(args) => {

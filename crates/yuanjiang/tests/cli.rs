@@ -367,3 +367,95 @@ fn report_writes_the_bulletin_with_figures_that_match_the_api_layer() {
     ]);
     assert!(!bad.status.success());
 }
+
+#[test]
+fn backup_while_writing_and_restore_round_trip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("live.db").display());
+    assert!(
+        yuanjiang(&[
+            "demo",
+            "--db",
+            &db,
+            "--scale",
+            "small",
+            "--seed",
+            "4",
+            "--as-of",
+            "2026-11-29"
+        ])
+        .status
+        .success()
+    );
+    // Writes continue during the backup: a writer keeps committing.
+    let writer_db = db.clone();
+    let writer = std::thread::spawn(move || {
+        tokio::runtime::Runtime::new().expect("rt").block_on(async {
+            let mut conn = sqlx::SqliteConnection::connect(&writer_db)
+                .await
+                .expect("connect");
+            for i in 0..200 {
+                sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1")
+                    .execute(&mut conn)
+                    .await
+                    .map(|_| ())
+                    .unwrap_or_else(|e| panic!("write {i}: {e}"));
+            }
+        });
+    });
+    let backup = dir.path().join("backup.db");
+    let out = yuanjiang(&["backup", "--db", &db, backup.to_str().expect("path")]);
+    writer.join().expect("writer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = yuanjiang(&["backup", "--db", &db, backup.to_str().expect("path")]);
+    assert!(!again.status.success(), "never overwrites a backup");
+
+    // Restore into a new database and compare with the backup, table by table.
+    let restored = format!("sqlite://{}", dir.path().join("restored.db").display());
+    let out = yuanjiang(&["restore", "--db", &restored, backup.to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = |url: String| {
+        tokio::runtime::Runtime::new().expect("rt").block_on(async move {
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("connect");
+            let mut out = Vec::new();
+            for table in ["projects", "fund_transactions", "project_states", "assignments", "audit_log", "fund_rollup_year"] {
+                let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST({table}.rowid AS TEXT))), 0) FROM {table}")))
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("dump");
+                out.push((table, rows));
+            }
+            let money: i64 = sqlx::query_scalar("SELECT SUM(amount) FROM fund_transactions").fetch_one(&mut conn).await.expect("sum");
+            (out, money)
+        })
+    };
+    let backup_url = format!("sqlite://{}", backup.display());
+    assert_eq!(dump(backup_url), dump(restored.clone()));
+    let check = yuanjiang(&["check", "--db", &restored]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, b"not a database").expect("write");
+    let bad = yuanjiang(&[
+        "restore",
+        "--db",
+        &restored,
+        garbage.to_str().expect("path"),
+    ]);
+    assert!(!bad.status.success(), "a broken backup is refused");
+    assert!(
+        yuanjiang(&["check", "--db", &restored]).status.success(),
+        "and nothing was replaced"
+    );
+}

@@ -155,9 +155,12 @@ async fn dashboard(
     let livelihood = store
         .fund_stats(&share_of(|f| f.livelihood = Some(true)), &[])
         .await?;
-    let states = store
-        .count_projects_by(&filter, ProjectCountBy::State)
-        .await?;
+    let states: Vec<(String, i64)> = store
+        .count_projects_by(&filter, &[ProjectCountBy::State])
+        .await?
+        .into_iter()
+        .map(|(mut k, n)| (k.pop().unwrap_or_default(), n))
+        .collect();
     let supporters = store.supporters().await?;
     let recipients = store.recipients(false).await?;
     let names = Names::new(&supporters, &recipients, lang);

@@ -142,16 +142,21 @@ async fn portal(state: &AppState, ctx: &Ctx) -> Result<Response, WebError> {
     let by_cat = store
         .fund_stats(&filter, &[StatDimension::Category])
         .await?;
-    let count_pref: HashMap<String, i64> = store
-        .count_projects_by(&filter, ProjectCountBy::Prefecture)
+    // One scan of the projects serves both breakdowns.
+    let mut count_pref: HashMap<String, i64> = HashMap::new();
+    let mut count_cat: HashMap<String, i64> = HashMap::new();
+    for (k, n) in store
+        .count_projects_by(
+            &filter,
+            &[ProjectCountBy::Prefecture, ProjectCountBy::Category],
+        )
         .await?
-        .into_iter()
-        .collect();
-    let count_cat: HashMap<String, i64> = store
-        .count_projects_by(&filter, ProjectCountBy::Category)
-        .await?
-        .into_iter()
-        .collect();
+    {
+        if let [prefecture, category] = k.as_slice() {
+            *count_pref.entry(prefecture.clone()).or_default() += n;
+            *count_cat.entry(category.clone()).or_default() += n;
+        }
+    }
     let latest = store
         .registry(&RegistryQuery {
             filter: filter.clone(),
