@@ -110,7 +110,14 @@ pub fn app_with(state: AppState, auth_config: auth::AuthConfig) -> Router {
         .route("/api/v1/inbox", get(api::writes::inbox))
         .route("/api/v1/audit", get(api::audit::list))
         .route("/api/v1/audit/verify", get(api::audit::verify))
-        .route("/api/v1/assignments", get(api::personnel::assignments))
+        .route(
+            "/api/v1/assignments",
+            get(api::personnel::assignments).post(api::writes::create_assignment),
+        )
+        .route(
+            "/api/v1/assignments/{id}",
+            get(api::writes::get_assignment).put(api::writes::update_assignment),
+        )
         .route("/api/v1/parties", get(api::parties))
         .route("/api/v1/pairings", get(api::pairings))
         .route("/api/v1/stats/funds", get(api::fund_stats))

@@ -386,3 +386,132 @@ async fn workflow_versions_and_hostile_input_on_both_backends() {
         workflow_and_concurrency(&pg).await;
     }
 }
+
+async fn assignment_story(store: &Store) {
+    let cast = tokens(store).await;
+    let token = |who: &str| {
+        cast.iter()
+            .find(|(n, _)| *n == who)
+            .and_then(|(_, t)| t.clone())
+    };
+    let person = |name: &str| {
+        json!({
+            "supporter_code": "44", "batch_number": 11, "person_name": name,
+            "id_number": "11010519491231002X", "phone": "13812345678", "category": "doctor",
+            "mode": "short-term", "recipient_code": "653121", "host_unit": "疏附县人民医院",
+            "post": "主治医师", "arrival_date": "2026-03-01", "return_date": "2026-12-31"
+        })
+    };
+    let (status, _, _) = send(
+        store,
+        "POST",
+        "/api/v1/assignments",
+        None,
+        None,
+        Some(person("李医生")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = send(
+        store,
+        "POST",
+        "/api/v1/assignments",
+        token("auditor").as_deref(),
+        None,
+        Some(person("李医生")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "auditors write nothing");
+    let (status, _, _) = send(
+        store,
+        "POST",
+        "/api/v1/assignments",
+        token("sh").as_deref(),
+        None,
+        Some(person("李医生")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "out of scope");
+    let mut bad = person("李医生");
+    bad["id_number"] = json!("110105194912310021");
+    let (status, body, _) = send(
+        store,
+        "POST",
+        "/api/v1/assignments",
+        token("gd").as_deref(),
+        None,
+        Some(bad),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_id_number"))
+    );
+    let (status, created, etag) = send(
+        store,
+        "POST",
+        "/api/v1/assignments",
+        token("gd").as_deref(),
+        None,
+        Some(person("李医生")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let uri = format!("/api/v1/assignments/{}", created["id"]);
+    let (_, own, _) = send(store, "GET", &uri, token("gd").as_deref(), None, None).await;
+    assert_eq!(
+        own["id_number"], "11010519491231002X",
+        "the sending front command sees it in clear"
+    );
+    let (_, host, _) = send(store, "GET", &uri, token("kashgar").as_deref(), None, None).await;
+    assert_eq!(
+        host["id_number"], "1101**********002X",
+        "the host office sees it masked"
+    );
+    assert_eq!(host["phone"], "138****5678");
+    let (status, _, _) = send(store, "GET", &uri, token("hotan").as_deref(), None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = send(
+        store,
+        "PUT",
+        &uri,
+        token("gd").as_deref(),
+        None,
+        Some(person("李医生")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED);
+    let (status, _, etag2) = send(
+        store,
+        "PUT",
+        &uri,
+        token("gd").as_deref(),
+        etag.clone(),
+        Some(person("李主任")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(etag2.as_deref(), Some("\"v2\""));
+    let (status, _, _) = send(
+        store,
+        "PUT",
+        &uri,
+        token("kashgar").as_deref(),
+        etag,
+        Some(person("王")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    let (_, now, _) = send(store, "GET", &uri, token("region").as_deref(), None, None).await;
+    assert_eq!(now["person_name"], "李主任");
+}
+
+#[tokio::test]
+async fn assignments_are_written_scoped_versioned_and_masked_on_both_backends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = sqlite_store(dir.path()).await.expect("sqlite");
+    assignment_story(&sqlite).await;
+    if let Some(pg) = postgres_store("assignment_writes").await.expect("postgres") {
+        assignment_story(&pg).await;
+    }
+}

@@ -648,3 +648,140 @@ pub(crate) async fn record_state(
     });
     Ok(())
 }
+
+impl Store {
+    /// Records a cadre's or professional's assignment; the ID number and
+    /// phone are encrypted before they reach the database. Returns the id.
+    pub async fn create_assignment(
+        &self,
+        actor: &Principal,
+        a: &yuanjiang_domain::Assignment,
+    ) -> Result<i64> {
+        a.validate()?;
+        let (id_enc, phone_enc) = crate::personnel::seal(&self.field_key, a)?;
+        let mut tx = self.begin().await?;
+        let id: i64 = on_tx!(tx, t, Db => {
+            sqlx::query_scalar(
+                "INSERT INTO assignments (supporter_code, batch_number, person_name, id_number_enc, phone_enc, \
+                 category, mode, recipient_code, host_unit, post, arrival_date, return_date, appraisal) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            )
+            .bind(&a.supporter_code)
+            .bind(a.batch_number.and_then(|n| i32::try_from(n).ok()))
+            .bind(&a.person_name)
+            .bind(id_enc)
+            .bind(phone_enc)
+            .bind(a.category.key())
+            .bind(a.mode.key())
+            .bind(&a.recipient_code)
+            .bind(&a.host_unit)
+            .bind(&a.post)
+            .bind(a.arrival_date)
+            .bind(a.return_date)
+            .bind(&a.appraisal)
+            .fetch_one(&mut **t)
+            .await
+            .map_err(|e| reference_error(e, "supporter or recipient of the assignment"))?
+        });
+        tx.append_audit(&AuditEntry {
+            actor: &actor.name,
+            action: "create",
+            entity: "assignment",
+            entity_key: &id.to_string(),
+            before: None,
+            after: Some(&audit_json(a)),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The version, supporter and recipient of an assignment, for checks.
+    pub async fn assignment_owner(&self, id: i64) -> Result<Option<(i64, String, String)>> {
+        let row: Option<(i64, String, String)> = crate::on_pool!(self, p => {
+            sqlx::query_as("SELECT row_version, supporter_code, recipient_code FROM assignments WHERE id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+        });
+        Ok(row)
+    }
+
+    /// Replaces an assignment's fields, against the version the caller read.
+    /// Returns the new version.
+    pub async fn update_assignment(
+        &self,
+        actor: &Principal,
+        id: i64,
+        expected_version: i64,
+        a: &yuanjiang_domain::Assignment,
+    ) -> Result<i64> {
+        a.validate()?;
+        let (id_enc, phone_enc) = crate::personnel::seal(&self.field_key, a)?;
+        let mut tx = self.begin().await?;
+        let changed: u64 = on_tx!(tx, t, Db => {
+            sqlx::query(
+                "UPDATE assignments SET supporter_code = $1, batch_number = $2, person_name = $3, \
+                 id_number_enc = $4, phone_enc = $5, id_number = NULL, phone = NULL, category = $6, mode = $7, \
+                 recipient_code = $8, host_unit = $9, post = $10, arrival_date = $11, return_date = $12, \
+                 appraisal = $13, row_version = row_version + 1 WHERE id = $14 AND row_version = $15",
+            )
+            .bind(&a.supporter_code)
+            .bind(a.batch_number.and_then(|n| i32::try_from(n).ok()))
+            .bind(&a.person_name)
+            .bind(id_enc)
+            .bind(phone_enc)
+            .bind(a.category.key())
+            .bind(a.mode.key())
+            .bind(&a.recipient_code)
+            .bind(&a.host_unit)
+            .bind(&a.post)
+            .bind(a.arrival_date)
+            .bind(a.return_date)
+            .bind(&a.appraisal)
+            .bind(id)
+            .bind(expected_version)
+            .execute(&mut **t)
+            .await
+            .map_err(|e| reference_error(e, "supporter or recipient of the assignment"))?
+            .rows_affected()
+        });
+        if changed != 1 {
+            let current: Option<i64> = on_tx!(tx, t, Db => {
+                sqlx::query_scalar("SELECT row_version FROM assignments WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut **t)
+                    .await?
+            });
+            return Err(match current {
+                Some(current) => StoreError::VersionMismatch { current },
+                None => StoreError::NotFound,
+            });
+        }
+        tx.append_audit(&AuditEntry {
+            actor: &actor.name,
+            action: "update",
+            entity: "assignment",
+            entity_key: &id.to_string(),
+            before: None,
+            after: Some(&audit_json(a)),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(expected_version + 1)
+    }
+}
+
+/// A foreign-key failure named as a rule, so the client hears which reference is wrong.
+fn reference_error(e: sqlx::Error, what: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::Rule(DomainError::new(
+                "unknown_reference",
+                format!("引用的单位不存在：{what}"),
+                format!("a referenced party does not exist: {what}"),
+            ))
+        }
+        _ => StoreError::Database(e),
+    }
+}

@@ -599,3 +599,153 @@ pub async fn inbox(State(state): State<AppState>, caller: Caller) -> Result<Json
         .collect();
     Ok(Json(json!({ "items": items })))
 }
+
+/// An assignment as clients send it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentBody {
+    supporter_code: String,
+    #[serde(default)]
+    batch_number: Option<u32>,
+    person_name: String,
+    #[serde(default)]
+    id_number: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    category: yuanjiang_domain::AssignmentCategory,
+    mode: yuanjiang_domain::AssignmentMode,
+    recipient_code: String,
+    host_unit: String,
+    #[serde(default)]
+    post: String,
+    arrival_date: NaiveDate,
+    return_date: NaiveDate,
+    #[serde(default)]
+    appraisal: Option<String>,
+}
+
+impl AssignmentBody {
+    fn into_assignment(self) -> yuanjiang_domain::Assignment {
+        yuanjiang_domain::Assignment {
+            supporter_code: self.supporter_code,
+            batch_number: self.batch_number,
+            person_name: self.person_name,
+            id_number: self.id_number,
+            phone: self.phone,
+            category: self.category,
+            mode: self.mode,
+            recipient_code: self.recipient_code,
+            host_unit: self.host_unit,
+            post: self.post,
+            arrival_date: self.arrival_date,
+            return_date: self.return_date,
+            appraisal: self.appraisal,
+        }
+    }
+}
+
+fn assignment_not_found() -> ApiError {
+    ApiError::not_found("援疆干部人才记录", "assignment")
+}
+
+/// Checks `action` on an assignment owned by (supporter, recipient).
+async fn may_on_assignment(
+    state: &AppState,
+    caller: &Caller,
+    supporter: &str,
+    recipient: &str,
+    action: Action,
+) -> Result<(), ApiError> {
+    let parent = state.store.supporter_parent(supporter).await?;
+    let owner = Owner {
+        supporter_code: supporter,
+        recipient_code: recipient,
+        published: false,
+    };
+    if !caller.0.may(Action::Read, owner, parent.as_deref()) {
+        return Err(assignment_not_found());
+    }
+    if !caller.0.may(action, owner, parent.as_deref()) {
+        return Err(forbidden());
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/assignments`: records a cadre's or professional's posting.
+pub async fn create_assignment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<AssignmentBody>,
+) -> Result<Response, ApiError> {
+    let actor = principal(&caller)?;
+    let a = body.into_assignment();
+    may_on_assignment(
+        &state,
+        &caller,
+        &a.supporter_code,
+        &a.recipient_code,
+        Action::Edit,
+    )
+    .await?;
+    let id = state.store.create_assignment(actor, &a).await?;
+    Ok(with_etag(StatusCode::CREATED, 1, json!({"id": id})))
+}
+
+/// `GET /api/v1/assignments/{id}`: one assignment, masked as the caller's role requires.
+pub async fn get_assignment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id: i64 = id.parse().map_err(|_| assignment_not_found())?;
+    let (version, supporter, recipient) = state
+        .store
+        .assignment_owner(id)
+        .await?
+        .ok_or_else(assignment_not_found)?;
+    may_on_assignment(&state, &caller, &supporter, &recipient, Action::Read).await?;
+    let page = state
+        .store
+        .assignments(&Default::default(), &caller.0, Some(id - 1), 1)
+        .await?;
+    let row = page
+        .items
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(assignment_not_found)?;
+    Ok(with_etag(StatusCode::OK, version, json!(row)))
+}
+
+/// `PUT /api/v1/assignments/{id}`: replaces an assignment (`If-Match` required).
+pub async fn update_assignment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body<AssignmentBody>,
+) -> Result<Response, ApiError> {
+    let actor = principal(&caller)?;
+    let id: i64 = id.parse().map_err(|_| assignment_not_found())?;
+    let (_, supporter, recipient) = state
+        .store
+        .assignment_owner(id)
+        .await?
+        .ok_or_else(assignment_not_found)?;
+    may_on_assignment(&state, &caller, &supporter, &recipient, Action::Edit).await?;
+    let expected = if_match(&headers)?;
+    let a = body.into_assignment();
+    // The edit may not move the person out of the caller's scope.
+    may_on_assignment(
+        &state,
+        &caller,
+        &a.supporter_code,
+        &a.recipient_code,
+        Action::Edit,
+    )
+    .await?;
+    let version = state
+        .store
+        .update_assignment(actor, id, expected, &a)
+        .await?;
+    Ok(with_etag(StatusCode::OK, version, json!({"id": id})))
+}
