@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bulletin;
 pub mod demo;
 mod error;
+pub mod metrics;
 pub mod web;
 
 use std::time::Duration;
@@ -121,8 +122,10 @@ pub fn app_with(state: AppState, auth_config: auth::AuthConfig) -> Router {
         .route("/api/v1/parties", get(api::parties))
         .route("/api/v1/pairings", get(api::pairings))
         .route("/api/v1/stats/funds", get(api::fund_stats))
+        .route("/metrics", get(metrics::metrics))
         .merge(auth::routes())
         .merge(web::routes())
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(web::fallback)
         // Establishes the caller and checks CSRF for every route and the
         // fallback above: add routes above this line.

@@ -515,3 +515,62 @@ async fn assignments_are_written_scoped_versioned_and_masked_on_both_backends() 
         assignment_story(&pg).await;
     }
 }
+
+#[tokio::test]
+async fn metrics_count_requests_for_admins_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = sqlite_store(dir.path()).await.expect("sqlite");
+    let cast = tokens(&store).await;
+    let token = |who: &str| {
+        cast.iter()
+            .find(|(n, _)| *n == who)
+            .and_then(|(_, t)| t.clone())
+    };
+    for _ in 0..3 {
+        send(&store, "GET", "/api/v1/pairings", None, None, None).await;
+    }
+    let (status, _, _) = send(
+        &store,
+        "GET",
+        "/metrics",
+        token("gd").as_deref(),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = app(AppState::new(store.clone()))
+        .oneshot(
+            Request::get("/metrics")
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", token("admin").unwrap_or_default()),
+                )
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec(),
+    )
+    .expect("utf-8");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("yuanjiang_http_requests_total{method=\"GET\",route=\"/api/v1/pairings\",status=\"2xx\"}"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let n: u64 = line
+        .rsplit(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("count");
+    assert!(n >= 3, "{line}");
+    assert!(text.contains("yuanjiang_db_pool_connections{state=\"open\"}"));
+}

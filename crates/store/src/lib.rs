@@ -213,6 +213,11 @@ impl Store {
         on_pool!(self, p => p.close().await)
     }
 
+    /// The connection pool's size and idle connections, for `/metrics`.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        on_pool!(self, p => (p.size(), p.num_idle()))
+    }
+
     /// Whether the store answers a trivial query (for `/healthz`).
     pub async fn ping(&self) -> Result<()> {
         on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;

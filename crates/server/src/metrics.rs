@@ -1,0 +1,124 @@
+//! `/metrics` in the Prometheus text format: requests and latencies per
+//! route and status class, and the database pool. Counters live in this
+//! process; each app node is scraped on its own.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::{ApiError, AppState, Caller};
+
+/// Latency bucket bounds, in seconds.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum_seconds: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+type Key = (String, String, &'static str);
+
+static SERIES: LazyLock<Mutex<BTreeMap<Key, Series>>> =
+    LazyLock::new(|| Mutex::new(BTreeMap::new()));
+
+fn class(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// Middleware: times every routed request.
+pub async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let seconds = started.elapsed().as_secs_f64();
+    if let Ok(mut series) = SERIES.lock() {
+        let s = series
+            .entry((method, route, class(response.status())))
+            .or_default();
+        s.count += 1;
+        s.sum_seconds += seconds;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+    response
+}
+
+/// `GET /metrics`: for administrators and auditors (and their tokens); 404 for others.
+pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    if !(caller.0.may_read_audit() || caller.0.may_administer()) {
+        return Err(ApiError::not_found("页面", "page"));
+    }
+    let mut out = String::new();
+    out.push_str(
+        "# HELP yuanjiang_http_requests_total Requests by method, route and status class.\n",
+    );
+    out.push_str("# TYPE yuanjiang_http_requests_total counter\n");
+    let series = SERIES.lock().map_err(|e| ApiError::internal(&e))?;
+    for ((method, route, status), s) in series.iter() {
+        let _ = writeln!(
+            out,
+            "yuanjiang_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
+            s.count
+        );
+    }
+    out.push_str("# HELP yuanjiang_http_request_duration_seconds Request latency.\n");
+    out.push_str("# TYPE yuanjiang_http_request_duration_seconds histogram\n");
+    for ((method, route, status), s) in series.iter() {
+        let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
+        for (bound, n) in BUCKETS.iter().zip(s.buckets) {
+            let _ = writeln!(
+                out,
+                "yuanjiang_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "yuanjiang_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+            s.count
+        );
+        let _ = writeln!(
+            out,
+            "yuanjiang_http_request_duration_seconds_sum{{{labels}}} {}",
+            s.sum_seconds
+        );
+        let _ = writeln!(
+            out,
+            "yuanjiang_http_request_duration_seconds_count{{{labels}}} {}",
+            s.count
+        );
+    }
+    drop(series);
+    let (size, idle) = state.store.pool_stats();
+    out.push_str("# HELP yuanjiang_db_pool_connections Database pool connections.\n");
+    out.push_str("# TYPE yuanjiang_db_pool_connections gauge\n");
+    let _ = writeln!(
+        out,
+        "yuanjiang_db_pool_connections{{state=\"open\"}} {size}"
+    );
+    let _ = writeln!(
+        out,
+        "yuanjiang_db_pool_connections{{state=\"idle\"}} {idle}"
+    );
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+}
