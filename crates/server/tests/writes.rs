@@ -574,3 +574,112 @@ async fn metrics_count_requests_for_admins_only() {
     assert!(n >= 3, "{line}");
     assert!(text.contains("yuanjiang_db_pool_connections{state=\"open\"}"));
 }
+
+/// Many clients edit the same project and post transactions at once. Every
+/// write lands or is refused with 412; afterwards the stored state equals the
+/// replay of the accepted writes. `YUANJIANG_STRESS_CLIENTS` and
+/// `YUANJIANG_STRESS_SECONDS` scale it up (the full run: 50 clients, 60 s).
+async fn no_lost_updates(store: &Store) {
+    let clients: usize = std::env::var("YUANJIANG_STRESS_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    let seconds: u64 = std::env::var("YUANJIANG_STRESS_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let cast = tokens(store).await;
+    let gd = cast
+        .iter()
+        .find(|(n, _)| *n == "gd")
+        .and_then(|(_, t)| t.clone());
+    let code = "YJ2026-44-60001";
+    let (status, _, _) = send(
+        store,
+        "POST",
+        "/api/v1/projects",
+        gd.as_deref(),
+        None,
+        Some(project_json(code, "并发")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let store = store.clone();
+        let gd = gd.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut puts, mut refused, mut posted, mut amount) = (Vec::new(), 0u64, 0u64, 0i64);
+            let mut i = 0;
+            while std::time::Instant::now() < deadline {
+                i += 1;
+                let (_, _, etag) = send(&store, "GET", &format!("/api/v1/projects/{code}"), gd.as_deref(), None, None).await;
+                let name = format!("并发-{c}-{i}");
+                let (status, body, etag2) = send(&store, "PUT", &format!("/api/v1/projects/{code}"), gd.as_deref(), etag, Some(project_json(code, &name))).await;
+                match status {
+                    StatusCode::OK => puts.push((etag2, name)),
+                    StatusCode::PRECONDITION_FAILED => refused += 1,
+                    other => panic!("PUT answered {other}: {body}"),
+                }
+                let txn = json!({"fund_type": "commitment", "amount": 100 + c as i64, "date": "2026-03-01", "document_no": format!("并发〔{c}〕{i}号")});
+                let (status, body, _) = send(&store, "POST", &format!("/api/v1/projects/{code}/transactions"), gd.as_deref(), None, Some(txn)).await;
+                match status {
+                    StatusCode::CREATED => { posted += 1; amount += 100 + c as i64; }
+                    other => panic!("POST answered {other}: {body}"),
+                }
+            }
+            (puts, refused, posted, amount)
+        }));
+    }
+    let (mut puts, mut refused, mut posted, mut amount) = (Vec::new(), 0, 0, 0);
+    for t in tasks {
+        let (p, r, n, a) = t.await.expect("client");
+        puts.extend(p);
+        refused += r;
+        posted += n;
+        amount += a;
+    }
+    let row = store.project(code).await.expect("get").expect("exists");
+    assert_eq!(
+        row.row_version as u64,
+        1 + puts.len() as u64,
+        "every accepted edit moved the version once"
+    );
+    let last = puts
+        .iter()
+        .max_by_key(|(etag, _)| {
+            etag.clone()
+                .unwrap_or_default()
+                .trim_matches('"')
+                .trim_start_matches('v')
+                .parse::<i64>()
+                .unwrap_or(0)
+        })
+        .expect("some PUT landed");
+    assert_eq!(
+        row.project.name, last.1,
+        "the stored name is the last accepted write"
+    );
+    let txns = store.project_transactions(row.id).await.expect("txns");
+    assert_eq!(txns.len() as u64, posted);
+    assert_eq!(
+        txns.iter().map(|t| t.transaction.amount.0).sum::<i64>(),
+        amount
+    );
+    assert!(store.check().await.expect("check").is_clean());
+    eprintln!(
+        "no lost updates: {} PUTs landed, {refused} refused with 412, {posted} transactions",
+        puts.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_lose_nothing_on_both_backends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = sqlite_store(dir.path()).await.expect("sqlite");
+    no_lost_updates(&sqlite).await;
+    if let Some(pg) = postgres_store("no_lost_updates").await.expect("postgres") {
+        no_lost_updates(&pg).await;
+    }
+}

@@ -313,7 +313,7 @@ impl Store {
     }
 
     /// Records a fund transaction on a project after replaying the project's
-    /// chain with it. The project's version moves on, as its figures changed.
+    /// chain with it.
     pub async fn add_transaction(
         &self,
         actor: &Principal,
@@ -322,10 +322,12 @@ impl Store {
     ) -> Result<TransactionRow> {
         txn.validate()?;
         let mut tx = self.begin().await?;
+        // Lock the project row first (a no-op update locks it on PostgreSQL;
+        // SQLite's write lock is already held), so that two payments cannot
+        // both pass the chain check. Money does not move the project's
+        // version: editing its fields and recording funds do not clash.
+        lock_project(&mut tx, code).await?;
         let project = project_in(&mut tx, code).await?;
-        // Bumping the version first also locks the project row on
-        // PostgreSQL, so two payments cannot both pass the chain check.
-        bump(&mut tx, project.id, project.row_version, None).await?;
         let mut txns: Vec<FundTransaction> = transactions_in(&mut tx, project.id)
             .await?
             .into_iter()
@@ -412,8 +414,8 @@ impl Store {
         });
         let before = existing.ok_or(StoreError::NotFound)?.into_row()?;
         check_version(before.row_version, expected_version)?;
+        lock_project(&mut tx, &before.transaction.project_code).await?;
         let project = project_in(&mut tx, &before.transaction.project_code).await?;
-        bump(&mut tx, project.id, project.row_version, None).await?;
         let mut after = edit.clone();
         after.project_code = before.transaction.project_code.clone();
         after.fund_type = before.transaction.fund_type;
@@ -592,6 +594,22 @@ impl Store {
 
 fn month_of(date: NaiveDate) -> i32 {
     i32::try_from(date.month()).unwrap_or(0)
+}
+
+/// Takes the project's row lock for the rest of the transaction.
+pub(crate) async fn lock_project(tx: &mut Tx, code: &str) -> Result<()> {
+    let locked: u64 = on_tx!(*tx, t, Db => {
+        sqlx::query("UPDATE projects SET id = id WHERE code = $1")
+            .bind(code)
+            .execute(&mut **t)
+            .await?
+            .rows_affected()
+    });
+    if locked == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
 }
 
 /// Moves the project's version on (and its state, if given), guarding
