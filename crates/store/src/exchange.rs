@@ -7,7 +7,8 @@
 //! An import reads inside its own transaction so that what it checked is what
 //! it writes over: SQLite's `BEGIN IMMEDIATE` holds the write lock from the
 //! start, and on PostgreSQL the projects read are locked `FOR UPDATE` (an
-//! API write to one of them waits, then finds the version moved on).
+//! API write to one of them waits, then finds the version moved on). Like
+//! every write, it keeps the fund roll-ups in step in the same transaction.
 
 use std::collections::HashMap;
 
@@ -19,6 +20,7 @@ use yuanjiang_domain::{Fen, FundTransaction, FundType, Pairing, Project, Project
 use crate::audit::AuditEntry;
 use crate::parties::key;
 use crate::projects::{PROJECT_COLUMNS, ProjectRecord};
+use crate::rollup::{Parts, RollupDelta};
 use crate::sql::{Param, Sql, bind_params};
 use crate::{ProjectFilter, Result, Store, StoreError, Tx, on_pool, on_tx};
 
@@ -235,6 +237,10 @@ struct ExportIndicatorRecord {
 /// [`ImportTx::finish`] rolls everything back.
 pub struct ImportTx {
     tx: Tx,
+    /// Roll-up key parts of every project read or written, by row id.
+    parts: HashMap<i64, Parts>,
+    /// Roll-up changes, applied at [`ImportTx::finish`].
+    delta: RollupDelta,
 }
 
 impl Store {
@@ -242,6 +248,8 @@ impl Store {
     pub async fn begin_import(&self) -> Result<ImportTx> {
         Ok(ImportTx {
             tx: self.begin().await?,
+            parts: HashMap::new(),
+            delta: RollupDelta::default(),
         })
     }
 
@@ -475,6 +483,8 @@ impl ImportTx {
             });
             for r in records {
                 let row = r.into_row()?;
+                self.parts
+                    .insert(row.id, Parts::of(&row.project, &row.prefecture_code));
                 out.push(StoredProject {
                     id: row.id,
                     row_version: row.row_version,
@@ -610,6 +620,8 @@ impl ImportTx {
                     column: "projects.code",
                     value: n.project.code.clone(),
                 })?;
+            self.parts
+                .insert(id, Parts::of(n.project, n.prefecture_code));
             history.push((id, n.project.state));
         }
         for chunk in history.chunks(CHUNK) {
@@ -692,7 +704,32 @@ impl ImportTx {
             )
             .await?;
         }
+        // Its money moves with it in the roll-ups if a part of their key changed.
+        let to = Parts::of(after, prefecture_code);
+        if let Some(from) = self.parts.get(&stored.id).cloned()
+            && from != to
+        {
+            let txns: Vec<FundTransaction> = self
+                .transactions(&[stored.id])
+                .await?
+                .into_iter()
+                .map(|t| bare(t.fund_type, t.amount, t.date))
+                .collect();
+            self.delta.reassign(&from, &to, &txns);
+        }
+        self.parts.insert(stored.id, to);
         Ok(())
+    }
+
+    /// The roll-up key parts of a project read or written in this import.
+    fn parts_of(&self, project_id: i64) -> Result<Parts> {
+        self.parts
+            .get(&project_id)
+            .cloned()
+            .ok_or(StoreError::Corrupt {
+                column: "projects.id",
+                value: project_id.to_string(),
+            })
     }
 
     async fn record_state(
@@ -722,6 +759,10 @@ impl ImportTx {
 
     /// Inserts fund transactions, each given with its project's row id.
     pub async fn insert_transactions(&mut self, rows: &[(i64, &FundTransaction)]) -> Result<()> {
+        for (id, t) in rows {
+            let parts = self.parts_of(*id)?;
+            self.delta.add(&parts, t, 1);
+        }
         for chunk in rows.chunks(CHUNK) {
             on_tx!(self.tx, tx, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
@@ -753,6 +794,24 @@ impl ImportTx {
         amount: Fen,
         note: Option<&str>,
     ) -> Result<()> {
+        let before: Option<TransactionRecord> = on_tx!(self.tx, t, Db => {
+            sqlx::query_as(
+                "SELECT id, project_id, fund_type, amount, date, document_no, note \
+                 FROM fund_transactions WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut **t)
+            .await?
+        });
+        let before = before.ok_or(StoreError::NotFound)?.into_stored()?;
+        let parts = self.parts_of(before.project_id)?;
+        self.delta.add(
+            &parts,
+            &bare(before.fund_type, before.amount, before.date),
+            -1,
+        );
+        self.delta
+            .add(&parts, &bare(before.fund_type, amount, before.date), 1);
         on_tx!(self.tx, t, Db => {
             sqlx::query(
                 "UPDATE fund_transactions SET amount = $1, note = COALESCE($2, note), \
@@ -837,6 +896,7 @@ impl ImportTx {
     /// Records the import in the history and the audit trail, then commits
     /// everything at once. Returns the history row's id.
     pub async fn finish(mut self, record: &ImportRecord) -> Result<i64> {
+        std::mem::take(&mut self.delta).apply(&mut self.tx).await?;
         let id: i64 = on_tx!(self.tx, t, Db => {
             sqlx::query_scalar(
                 "INSERT INTO import_history (imported_at, actor, file_name, file_sm3, file_bytes, kind, \
@@ -869,5 +929,17 @@ impl ImportTx {
             .await?;
         self.tx.commit().await?;
         Ok(id)
+    }
+}
+
+/// A transaction with only what the roll-ups look at.
+fn bare(fund_type: FundType, amount: Fen, date: NaiveDate) -> FundTransaction {
+    FundTransaction {
+        project_code: String::new(),
+        fund_type,
+        amount,
+        date,
+        document_no: String::new(),
+        note: String::new(),
     }
 }

@@ -109,9 +109,7 @@ impl Store {
     ) -> Result<Vec<FundStatRow>> {
         // Figures are cached per query until the data version moves on;
         // reading the version is one indexed row, shared by all app nodes.
-        let version: i64 = on_pool!(self, p => {
-            sqlx::query_scalar("SELECT version FROM data_version WHERE id = 1").fetch_one(p).await?
-        });
+        let version = self.data_version().await?;
         let key = format!("{filter:?}|{by:?}");
         if let Some(rows) = self.stats_cache.get(&key, version) {
             return Ok(rows);
@@ -121,6 +119,33 @@ impl Store {
             .await?;
         self.stats_cache.put(key, version, rows.clone());
         Ok(rows)
+    }
+
+    /// The data version: moves on with every change to the fund figures.
+    pub async fn data_version(&self) -> Result<i64> {
+        let version: i64 = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT version FROM data_version WHERE id = 1").fetch_one(p).await?
+        });
+        Ok(version)
+    }
+
+    /// A serialised answer remembered for `key` at data version `version`.
+    pub fn cached_answer(&self, key: &str, version: i64) -> Option<std::sync::Arc<[u8]>> {
+        let entries = self.stats_cache.answers.read().ok()?;
+        entries
+            .get(key)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, b)| b.clone())
+    }
+
+    /// Remembers a serialised answer for `key` at data version `version`.
+    pub fn remember_answer(&self, key: String, version: i64, body: std::sync::Arc<[u8]>) {
+        if let Ok(mut entries) = self.stats_cache.answers.write() {
+            if entries.len() >= STATS_CACHE_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (version, body));
+        }
     }
 
     /// [`Store::fund_stats`] from a given source; `check` and tests compare sources.
@@ -209,7 +234,11 @@ type CachedAnswers = std::collections::HashMap<String, (i64, Vec<FundStatRow>)>;
 #[derive(Clone, Default)]
 pub(crate) struct StatsCache {
     entries: std::sync::Arc<std::sync::RwLock<CachedAnswers>>,
+    answers: std::sync::Arc<std::sync::RwLock<CachedBodies>>,
 }
+
+/// Serialised answers by key, each with its data version.
+type CachedBodies = std::collections::HashMap<String, (i64, std::sync::Arc<[u8]>)>;
 
 /// Distinct queries kept before the cache starts afresh.
 const STATS_CACHE_ENTRIES: usize = 512;

@@ -183,13 +183,37 @@ pub async fn fund_stats(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let mut allowed = FILTER_PARAMS.to_vec();
     allowed.push("by");
     query::only(&params, &allowed)?;
     let filter = scoped(query::filter(&params)?, &caller);
     let by = query::dimensions(&params)?;
-    let rows = state.store.fund_stats(&filter, &by).await?;
+    // The serialised answer is kept per (scoped filter, dimensions) for the
+    // current data version: dashboards ask the same questions again and
+    // again, and building the JSON costs more than the roll-up query.
+    let version = state.store.data_version().await?;
+    let key = format!("{filter:?}|{by:?}");
+    let body = match state.store.cached_answer(&key, version) {
+        Some(body) => body,
+        None => {
+            let body = stats_json(state.store.fund_stats(&filter, &by).await?, by)?;
+            state.store.remember_answer(key, version, body.clone());
+            body
+        }
+    };
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Bytes::from_owner(body),
+    )
+        .into_response())
+}
+
+/// The statistics answer as JSON bytes.
+fn stats_json(
+    rows: Vec<yuanjiang_store::FundStatRow>,
+    by: Vec<StatDimension>,
+) -> Result<std::sync::Arc<[u8]>, ApiError> {
     let mut total_chain = FundChain::default();
     let mut total_count = 0i64;
     let rows: Vec<Map<String, Value>> = rows
@@ -214,8 +238,7 @@ pub async fn fund_stats(
         .collect();
     let mut total = chain_json(&total_chain);
     total.insert("transactions".into(), json!(total_count));
-    Ok(Json(
-        serde_json::to_value(StatsAnswer { by, rows, total })
-            .map_err(|e| ApiError::internal(&e))?,
-    ))
+    let bytes =
+        serde_json::to_vec(&StatsAnswer { by, rows, total }).map_err(|e| ApiError::internal(&e))?;
+    Ok(bytes.into())
 }
