@@ -330,12 +330,10 @@ impl Bulletin {
             sheet.set_freeze_panes(1, 0)?;
         }
         let sheet = book.add_worksheet().set_name("预警 Warnings")?;
-        let mut r = 0u32;
-        for line in self.warning_lines() {
+        for (r, line) in (0u32..).zip(self.warning_lines()) {
             sheet.write_string(r, 0, line)?;
-            r += 1;
         }
-        Ok(book.save_to_buffer()?)
+        book.save_to_buffer()
     }
 
     fn warning_lines(&self) -> Vec<String> {
