@@ -12,6 +12,7 @@
 // file; boxing it would only add noise to every signature here.
 #![allow(clippy::result_large_err)]
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use calamine::{DataRef, Dimensions, Reader, Xls, Xlsx};
@@ -231,7 +232,8 @@ fn check_unpacked(bytes: &[u8], limits: &Limits) -> Result<(), Issue> {
 
 /// Decodes text: a BOM decides; otherwise valid UTF-8 is UTF-8 and
 /// anything else is read as GB18030 (which covers GBK), or refused.
-pub fn decode(bytes: &[u8]) -> Result<(TextEncoding, String), Issue> {
+/// UTF-8 text is borrowed, not copied: a CSV of 100 MB stays 100 MB.
+pub fn decode(bytes: &[u8]) -> Result<(TextEncoding, Cow<'_, str>), Issue> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return utf8(rest).map(|s| (TextEncoding::Utf8Bom, s));
     }
@@ -240,24 +242,24 @@ pub fn decode(bytes: &[u8]) -> Result<(TextEncoding, String), Issue> {
         if bad {
             return Err(undecodable());
         }
-        return Ok((TextEncoding::Utf16, text.into_owned()));
+        return Ok((TextEncoding::Utf16, Cow::Owned(text.into_owned())));
     }
     match std::str::from_utf8(bytes) {
-        Ok(s) => binary_check(s).map(|()| (TextEncoding::Utf8, s.to_owned())),
+        Ok(s) => binary_check(s).map(|()| (TextEncoding::Utf8, Cow::Borrowed(s))),
         // A sequence cut off at the very end: a UTF-8 file that was truncated.
         Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => Err(truncated()),
         Err(_) => {
             let text = encoding_rs::GB18030
                 .decode_without_bom_handling_and_without_replacement(bytes)
                 .ok_or_else(undecodable)?;
-            binary_check(&text).map(|()| (TextEncoding::Gb18030, text.into_owned()))
+            binary_check(&text).map(|()| (TextEncoding::Gb18030, text))
         }
     }
 }
 
-fn utf8(bytes: &[u8]) -> Result<String, Issue> {
+fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, Issue> {
     match std::str::from_utf8(bytes) {
-        Ok(s) => binary_check(s).map(|()| s.to_owned()),
+        Ok(s) => binary_check(s).map(|()| Cow::Borrowed(s)),
         Err(e) if e.error_len().is_none() => Err(truncated()),
         Err(_) => Err(undecodable()),
     }
@@ -628,9 +630,12 @@ mod tests {
         assert_eq!(decode(text.as_bytes()).map(|r| r.0), Ok(TextEncoding::Utf8));
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice(text.as_bytes());
-        assert_eq!(decode(&bom).map(|r| r.1), Ok(text.to_owned()));
+        assert_eq!(decode(&bom).map(|r| r.1.into_owned()), Ok(text.to_owned()));
         let (gbk, _, _) = encoding_rs::GBK.encode(text);
-        assert_eq!(decode(&gbk), Ok((TextEncoding::Gb18030, text.to_owned())));
+        assert_eq!(
+            decode(&gbk).map(|(e, t)| (e, t.into_owned())),
+            Ok((TextEncoding::Gb18030, text.to_owned()))
+        );
         let whole = "项目编号";
         let cut = &whole.as_bytes()[..whole.len() - 1];
         assert_eq!(decode(cut).map_err(|e| e.code), Err("truncated_file"));

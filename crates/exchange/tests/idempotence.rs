@@ -107,23 +107,31 @@ async fn reimport_changes_nothing_and_a_corrected_file_updates_in_place() {
             4
         );
 
+        // A category change moves the project's money in the fund roll-ups,
+        // and a corrected amount changes them: `check` recomputes and agrees.
+        let recategorised = corrected.replace(",教育,", ",医疗卫生,");
+        let r = run(s, recategorised.as_bytes(), Kind::Projects, "p3.csv").await;
+        assert_eq!(r.counts["projects"], counts(0, 1, 0), "{:#?}", r.issues);
+        let check = s.check().await.expect("check");
+        assert!(check.is_clean(), "{}: {check:?}", db.label);
+
         let history = s.import_history(10).await.expect("history");
-        assert_eq!(history.len(), 6);
-        assert_eq!(history[0].file_name, "t2.csv");
-        assert_eq!(history[0].file_sm3, sm3_hex(txns_fixed.as_bytes()));
+        assert_eq!(history.len(), 7);
+        assert_eq!(history[1].file_name, "t2.csv");
+        assert_eq!(history[1].file_sm3, sm3_hex(txns_fixed.as_bytes()));
         assert_eq!(
             (
-                history[0].inserted,
-                history[0].updated,
-                history[0].unchanged
+                history[1].inserted,
+                history[1].updated,
+                history[1].unchanged
             ),
             (0, 1, 1)
         );
         assert_eq!(
-            history[4].file_sm3, history[5].file_sm3,
+            history[5].file_sm3, history[6].file_sm3,
             "the same file, the same hash"
         );
-        assert_eq!(history[0].actor, "tester");
+        assert_eq!(history[1].actor, "tester");
         let audit = s
             .audit_entries(
                 &yuanjiang_store::AuditFilter {
@@ -135,7 +143,7 @@ async fn reimport_changes_nothing_and_a_corrected_file_updates_in_place() {
             )
             .await
             .expect("audit");
-        assert_eq!(audit.items.len(), 6);
+        assert_eq!(audit.items.len(), 7);
         assert!(
             audit.items[5]
                 .after_json

@@ -374,3 +374,15 @@ async fn bulletin_figures_agree_with_the_api() {
     assert!(html.contains("月报") && !html.contains("<script"));
     assert_eq!(&monthly.to_xlsx().expect("xlsx")[..2], b"PK");
 }
+
+#[tokio::test]
+async fn an_all_digit_credit_code_is_a_supporter_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = sqlite_store(dir.path()).await.expect("sqlite");
+    // State Grid's code in the demo data is 18 digits with a digit check character.
+    let (status, body) = get(&store, "/api/v1/projects?supporter=911100007109312304").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = get(&store, "/api/v1/projects?supporter=911100007109312305").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "invalid_credit_code");
+}

@@ -60,9 +60,11 @@ fn flag(name: &str, v: &str) -> Result<bool, ApiError> {
 }
 
 fn code(name: &str, v: &str) -> Result<String, ApiError> {
+    // 18 characters is a unified social credit code (central departments and
+    // SOEs), even when every character is a digit.
     let checked = if v.starts_with("XPCC-") {
         validate_xpcc_code(v).map(|_| ())
-    } else if v.bytes().all(|b| b.is_ascii_digit()) {
+    } else if v.len() != 18 && v.bytes().all(|b| b.is_ascii_digit()) {
         validate_division_code(v).map(|_| ())
     } else {
         yuanjiang_domain::codes::validate_credit_code(v)
