@@ -386,3 +386,92 @@ async fn an_all_digit_credit_code_is_a_supporter_code() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "invalid_credit_code");
 }
+
+#[tokio::test]
+async fn evaluation_page_ranks_units_for_analysts_only() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    use yuanjiang_domain::{Principal, Role};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = sqlite_store(dir.path()).await.expect("sqlite");
+    load_demo(&store, SEED).await;
+    let mut tokens = Vec::new();
+    for (name, role, scope) in [
+        ("analyst", Role::Region, None),
+        ("sh", Role::Supporter, Some("31")),
+    ] {
+        let p = Principal {
+            name: name.into(),
+            role,
+            scope: scope.map(str::to_owned),
+        };
+        store
+            .create_user(&p, &yuanjiang_store::Secret::new("Xinjiang-2026!"))
+            .await
+            .expect("user");
+        tokens.push(
+            store
+                .create_token(name, "t", None, chrono::Utc::now())
+                .await
+                .expect("token")
+                .token
+                .expose()
+                .to_owned(),
+        );
+    }
+    let page = |token: String, uri: &'static str| {
+        let store = store.clone();
+        async move {
+            let response = yuanjiang_server::app(yuanjiang_server::AppState::new(store))
+                .oneshot(
+                    Request::get(uri)
+                        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                        .body(Body::empty())
+                        .expect("req"),
+                )
+                .await
+                .expect("response");
+            let status = response.status();
+            let body = String::from_utf8_lossy(
+                &response
+                    .into_body()
+                    .collect()
+                    .await
+                    .expect("body")
+                    .to_bytes(),
+            )
+            .to_string();
+            (status, body)
+        }
+    };
+    let (status, html) = page(
+        tokens[0].clone(),
+        "/evaluation?year=2024&unit=supporter&method=entropy-topsis",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("排名") && html.contains("上海市") && html.contains("<svg"),
+        "{}",
+        &html[..html.len().min(400)]
+    );
+    assert!(html.contains("funds_arrived_wan"), "weights are shown");
+    let (status, html) = page(
+        tokens[0].clone(),
+        "/evaluation?year=2024&unit=prefecture&method=dea-bcc",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("排名") || html.contains("role=\"alert\""),
+        "a DEA result or a clear error"
+    );
+    let (status, _) = page(tokens[1].clone(), "/evaluation").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "front commands do not see the evaluation page"
+    );
+}

@@ -197,6 +197,20 @@ impl Store {
         Ok(id)
     }
 
+    /// The latest saved runs, newest first.
+    pub async fn evaluation_runs(&self, limit: u32) -> Result<Vec<EvaluationRun>> {
+        let runs: Vec<EvaluationRun> = on_pool!(self, p => {
+            sqlx::query_as(
+                "SELECT id, created_at, actor, method, params_json, snapshot, result_json \
+                 FROM evaluation_runs ORDER BY id DESC LIMIT $1",
+            )
+            .bind(i64::from(limit.clamp(1, 500)))
+            .fetch_all(p)
+            .await?
+        });
+        Ok(runs)
+    }
+
     /// A saved run.
     pub async fn evaluation_run(&self, id: i64) -> Result<Option<EvaluationRun>> {
         let run: Option<EvaluationRun> = on_pool!(self, p => {

@@ -58,6 +58,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("nav.inbox", "待办", "Inbox"),
     ("nav.personnel", "干部人才", "Personnel"),
     ("nav.pairings", "结对关系", "Pairings"),
+    ("nav.evaluation", "效益评价", "Evaluation"),
     ("nav.audit", "审计", "Audit"),
     ("nav.users", "用户管理", "Users"),
     ("nav.public", "公开", "Public portal"),

@@ -10,6 +10,7 @@
 
 pub(crate) mod charts;
 mod dashboard;
+mod evaluation;
 mod format;
 mod forms;
 pub mod i18n;
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox", get(forms::inbox))
         .route("/personnel", get(people::personnel))
         .route("/pairings", get(people::pairings))
+        .route("/evaluation", get(evaluation::evaluation))
         .route("/audit", get(oversight::audit))
         .route("/admin/users", get(oversight::users))
         .route("/public", get(portal::page))
@@ -185,6 +187,10 @@ impl Chrome {
             nav.push(("/personnel", "nav.personnel"));
         }
         nav.push(("/pairings", "nav.pairings"));
+        if matches!(&ctx.viewer, Viewer::User(p) if matches!(p.role, Role::Region | Role::Auditor | Role::Admin))
+        {
+            nav.push(("/evaluation", "nav.evaluation"));
+        }
         if ctx.viewer.may_read_audit() {
             nav.push(("/audit", "nav.audit"));
         }
