@@ -683,3 +683,84 @@ async fn concurrent_writers_lose_nothing_on_both_backends() {
         no_lost_updates(&pg).await;
     }
 }
+
+#[tokio::test]
+async fn admins_create_and_disable_accounts_from_the_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = sqlite_store(dir.path()).await.expect("sqlite");
+    let cast = tokens(&store).await;
+    let token = |who: &str| {
+        cast.iter()
+            .find(|(n, _)| *n == who)
+            .and_then(|(_, t)| t.clone())
+            .unwrap_or_default()
+    };
+    let post = |who: String, uri: &'static str, form: &'static str| {
+        let store = store.clone();
+        async move {
+            let response = app(AppState::new(store))
+                .oneshot(
+                    Request::post(uri)
+                        .header(header::AUTHORIZATION, format!("Bearer {who}"))
+                        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                        .body(Body::from(form))
+                        .expect("request"),
+                )
+                .await
+                .expect("response");
+            let status = response.status();
+            let body = String::from_utf8_lossy(
+                &response
+                    .into_body()
+                    .collect()
+                    .await
+                    .expect("body")
+                    .to_bytes(),
+            )
+            .to_string();
+            (status, body)
+        }
+    };
+    let (status, _) = post(
+        token("gd"),
+        "/admin/users",
+        "name=x1&role=auditor&scope=&password=Xinjiang-2026!",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "only administrators");
+    let (status, body) = post(
+        token("admin"),
+        "/admin/users",
+        "name=weak-one&role=auditor&scope=&password=short",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("role=\"alert\"") && body.contains("value=\"weak-one\""),
+        "message shown, input kept"
+    );
+    assert!(!body.contains("short\""), "the password is never re-shown");
+    let (status, _) = post(
+        token("admin"),
+        "/admin/users",
+        "name=aksu-office&role=prefecture&scope=6529&password=Xinjiang-2026!",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let made = store
+        .user("aksu-office")
+        .await
+        .expect("user")
+        .expect("created");
+    assert_eq!(made.principal.scope.as_deref(), Some("6529"));
+    let (status, _) = post(token("admin"), "/admin/users/aksu-office/disable", "").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        store
+            .user("aksu-office")
+            .await
+            .expect("user")
+            .expect("exists")
+            .disabled
+    );
+}

@@ -73,7 +73,14 @@ pub fn routes() -> Router<AppState> {
         .route("/pairings", get(people::pairings))
         .route("/evaluation", get(evaluation::evaluation))
         .route("/audit", get(oversight::audit))
-        .route("/admin/users", get(oversight::users))
+        .route(
+            "/admin/users",
+            get(oversight::users).post(oversight::create_user),
+        )
+        .route(
+            "/admin/users/{name}/disable",
+            axum::routing::post(oversight::disable_user),
+        )
         .route("/public", get(portal::page))
         .route("/lang", get(switch_language))
         .route("/assets/{name}", get(asset))

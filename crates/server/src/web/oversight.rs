@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use yuanjiang_store::AuditFilter;
 
 use super::format::{self, Names};
@@ -140,10 +140,108 @@ pub struct UserRow {
 struct UsersPage {
     c: Chrome,
     rows: Vec<UserRow>,
+    /// A failed action's message, in the page language.
+    error: Option<String>,
+    /// The new-account form as last submitted (kept on an error).
+    form: NewUserForm,
+}
+
+/// The new-account form.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct NewUserForm {
+    /// Account name.
+    #[serde(default)]
+    pub name: String,
+    /// Role key.
+    #[serde(default)]
+    pub role: String,
+    /// Scope code (supporter or recipient).
+    #[serde(default)]
+    pub scope: String,
+    /// Initial password (never re-shown).
+    #[serde(default, skip_serializing)]
+    pub password: String,
+}
+
+/// `POST /admin/users`: creates an account (administrators only).
+pub async fn create_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(form): axum::Form<NewUserForm>,
+) -> Response {
+    let outcome = async {
+        ctx.principal()?;
+        if !ctx.viewer.may_administer() {
+            return Err(WebError::not_found());
+        }
+        let role = yuanjiang_domain::Role::parse(&form.role);
+        let made = match role {
+            Ok(role) => {
+                let principal = yuanjiang_domain::Principal {
+                    name: form.name.trim().to_owned(),
+                    role,
+                    scope: Some(form.scope.trim().to_owned()).filter(|s| !s.is_empty()),
+                };
+                state
+                    .store
+                    .create_user(
+                        &principal,
+                        &yuanjiang_store::Secret::new(form.password.clone()),
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| match e {
+                        yuanjiang_store::StoreError::Rule(r) => {
+                            ctx.lang.pick(&r.zh, &r.en).to_owned()
+                        }
+                        other => other.to_string(),
+                    })
+            }
+            Err(e) => Err(ctx.lang.pick(&e.zh, &e.en).to_owned()),
+        };
+        Ok(made)
+    }
+    .await;
+    match outcome {
+        Ok(Ok(())) => axum::response::Redirect::to("/admin/users").into_response(),
+        Ok(Err(message)) => {
+            let mut kept = form.clone();
+            kept.password.clear();
+            users_page(state, ctx, Some(message), kept).await
+        }
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// `POST /admin/users/{name}/disable`: disables an account and ends its sessions.
+pub async fn disable_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    let result = async {
+        ctx.principal()?;
+        if !ctx.viewer.may_administer() {
+            return Err(WebError::not_found());
+        }
+        state.store.disable_user(&name).await?;
+        Ok(axum::response::Redirect::to("/admin/users").into_response())
+    }
+    .await;
+    ctx.respond(result)
 }
 
 /// `GET /admin/users`: the accounts, for administrators.
 pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Response {
+    users_page(state, ctx, None, NewUserForm::default()).await
+}
+
+async fn users_page(
+    state: AppState,
+    ctx: Ctx,
+    error: Option<String>,
+    form: NewUserForm,
+) -> Response {
     let result = async {
         ctx.principal()?;
         if !ctx.viewer.may_administer() {
@@ -186,9 +284,20 @@ pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Response {
                 }
             })
             .collect();
+        let status = if error.is_some() {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            axum::http::StatusCode::OK
+        };
         render(&UsersPage {
             c: Chrome::new(&ctx, "/admin/users", lang.t("users.title")),
             rows,
+            error: error.clone(),
+            form: form.clone(),
+        })
+        .map(|mut r| {
+            *r.status_mut() = status;
+            r
         })
     }
     .await;
