@@ -90,7 +90,7 @@ enum Command {
     },
     /// Build the monthly bulletin (月报) or annual report (年报) as xlsx or HTML.
     Report(report::ReportArgs),
-    /// Evaluate comprehensive benefit (综合效益评价) of units in a CSV.
+    /// Evaluate comprehensive benefit (综合效益评价) of units in a CSV or in the database.
     Evaluate(evaluate::EvaluateArgs),
     /// Verify or list the audit trail (审计日志).
     Audit {
