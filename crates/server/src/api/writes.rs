@@ -116,22 +116,33 @@ pub(crate) async fn authorised(
     action: Action,
 ) -> Result<ProjectRow, ApiError> {
     let row = state.store.project(code).await?.ok_or_else(not_found)?;
-    let parent = state
-        .store
-        .supporter_parent(&row.project.supporter_code)
-        .await?;
     let owner = Owner {
         supporter_code: &row.project.supporter_code,
         recipient_code: &row.project.recipient_code,
         published: row.project.published,
     };
+    permit(state, caller, owner, action, not_found).await?;
+    Ok(row)
+}
+
+/// The one scope check of every write: 404 (`absent`) when the caller may
+/// not even see the record, so nothing leaks; 403 when they see it but may
+/// not take `action`.
+async fn permit(
+    state: &AppState,
+    caller: &Caller,
+    owner: Owner<'_>,
+    action: Action,
+    absent: fn() -> ApiError,
+) -> Result<(), ApiError> {
+    let parent = state.store.supporter_parent(owner.supporter_code).await?;
     if !caller.0.may(Action::Read, owner, parent.as_deref()) {
-        return Err(not_found());
+        return Err(absent());
     }
     if !caller.0.may(action, owner, parent.as_deref()) {
         return Err(forbidden());
     }
-    Ok(row)
+    Ok(())
 }
 
 /// A project as clients send it; amounts in fen.
@@ -656,19 +667,12 @@ async fn may_on_assignment(
     recipient: &str,
     action: Action,
 ) -> Result<(), ApiError> {
-    let parent = state.store.supporter_parent(supporter).await?;
     let owner = Owner {
         supporter_code: supporter,
         recipient_code: recipient,
         published: false,
     };
-    if !caller.0.may(Action::Read, owner, parent.as_deref()) {
-        return Err(assignment_not_found());
-    }
-    if !caller.0.may(action, owner, parent.as_deref()) {
-        return Err(forbidden());
-    }
-    Ok(())
+    permit(state, caller, owner, action, assignment_not_found).await
 }
 
 /// `POST /api/v1/assignments`: records a cadre's or professional's posting.
