@@ -15,6 +15,35 @@ use crate::crypto::FieldKey;
 use crate::rollup::{Parts, RollupDelta};
 use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
 
+/// Inserts fund transactions, each with its project's row id, in multi-row
+/// statements; the bulk loader and imports share it. The caller keeps the
+/// roll-ups in step.
+pub(crate) async fn insert_fund_rows(
+    tx: &mut Tx,
+    rows: &[(i64, &yuanjiang_domain::FundTransaction)],
+) -> std::result::Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(*tx, t, Db => {
+            let mut qb = QueryBuilder::<Db>::new(
+                "INSERT INTO fund_transactions (project_id, fund_type, amount, date, year, month, document_no, note) ",
+            );
+            qb.push_values(chunk, |mut b, (id, txn)| {
+                use chrono::Datelike;
+                b.push_bind(*id)
+                    .push_bind(txn.fund_type.key())
+                    .push_bind(txn.amount.0)
+                    .push_bind(txn.date)
+                    .push_bind(txn.date.year())
+                    .push_bind(i32::try_from(txn.date.month()).unwrap_or(0))
+                    .push_bind(txn.document_no.clone())
+                    .push_bind(txn.note.clone());
+            });
+            qb.build().execute(&mut **t).await?;
+        });
+    }
+    Ok(())
+}
+
 /// Rows per multi-row INSERT: well under both backends' parameter limits.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -323,25 +352,7 @@ impl Bulk {
                 qb.build().execute(&mut **tx).await?;
             });
         }
-        for chunk in transactions.chunks(ROWS_PER_INSERT) {
-            on_tx!(self.tx, tx, Db => {
-                let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO fund_transactions (project_id, fund_type, amount, date, year, month, document_no, note) ",
-                );
-                qb.push_values(chunk, |mut b, (id, t)| {
-                    use chrono::Datelike;
-                    b.push_bind(*id)
-                        .push_bind(t.fund_type.key())
-                        .push_bind(t.amount.0)
-                        .push_bind(t.date)
-                        .push_bind(t.date.year())
-                        .push_bind(i32::try_from(t.date.month()).unwrap_or(0))
-                        .push_bind(t.document_no.clone())
-                        .push_bind(t.note.clone());
-                });
-                qb.build().execute(&mut **tx).await?;
-            });
-        }
+        insert_fund_rows(&mut self.tx, &transactions).await?;
         let mut delta = RollupDelta::default();
         for (b, prefecture) in bundles.iter().zip(&prefecture_of) {
             let parts = Parts::of(&b.project, prefecture);

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, QueryBuilder};
 use yuanjiang_domain::{Fen, FundTransaction, FundType, Pairing, Project, ProjectState};
@@ -763,27 +763,11 @@ impl ImportTx {
             let parts = self.parts_of(*id)?;
             self.delta.add(&parts, t, 1);
         }
-        for chunk in rows.chunks(CHUNK) {
-            on_tx!(self.tx, tx, Db => {
-                let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO fund_transactions (project_id, fund_type, amount, date, year, month, document_no, note) ",
-                );
-                qb.push_values(chunk, |mut b, (id, t)| {
-                    b.push_bind(*id)
-                        .push_bind(t.fund_type.key())
-                        .push_bind(t.amount.0)
-                        .push_bind(t.date)
-                        .push_bind(t.date.year())
-                        .push_bind(i32::try_from(t.date.month()).unwrap_or(0))
-                        .push_bind(t.document_no.clone())
-                        .push_bind(t.note.clone());
-                });
-                qb.build()
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(|e| StoreError::unique(e, "fund transaction (project, type, date, document number)"))?;
-            });
-        }
+        crate::bulk::insert_fund_rows(&mut self.tx, rows)
+            .await
+            .map_err(|e| {
+                StoreError::unique(e, "fund transaction (project, type, date, document number)")
+            })?;
         Ok(())
     }
 
