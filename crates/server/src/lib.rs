@@ -123,6 +123,8 @@ pub fn app_with(state: AppState, auth_config: auth::AuthConfig) -> Router {
         .route("/api/v1/pairings", get(api::pairings))
         .route("/api/v1/stats/funds", get(api::fund_stats))
         .route("/metrics", get(metrics::metrics))
+        .merge(api::export::routes())
+        .merge(api::attachments::routes())
         .merge(auth::routes())
         .merge(web::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))

@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+mod attachments;
 mod audit;
 mod backup;
 mod bulk;

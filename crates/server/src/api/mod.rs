@@ -1,7 +1,9 @@
 //! The JSON API under `/api/v1`. Handlers parse and check the request,
 //! ask the store, and shape the answer; amounts are integer fen.
 
+pub mod attachments;
 pub mod audit;
+pub mod export;
 pub mod personnel;
 pub(crate) mod query;
 pub mod writes;

@@ -32,7 +32,7 @@ impl Lang {
     /// The text of `key`; the key itself if the table lacks it (a test
     /// checks that every key the templates use is present).
     pub fn t(self, key: &str) -> &'static str {
-        match WORDS.iter().find(|(k, _, _)| *k == key) {
+        match all_words().find(|(k, _, _)| *k == key) {
             Some((_, zh, en)) => self.pick(zh, en),
             None => {
                 tracing::warn!(key, "missing translation");
@@ -40,6 +40,14 @@ impl Lang {
             }
         }
     }
+}
+
+/// Every table: the shared one here and the ones kept beside their pages.
+pub fn all_words() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    WORDS
+        .iter()
+        .chain(super::exchange::WORDS)
+        .chain(super::attachments::WORDS)
 }
 
 /// (key, zh-CN, English).
@@ -448,7 +456,7 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_every_template_key_exists() {
-        let mut keys: Vec<&str> = WORDS.iter().map(|(k, _, _)| *k).collect();
+        let mut keys: Vec<&str> = all_words().map(|(k, _, _)| *k).collect();
         keys.sort_unstable();
         let before = keys.len();
         keys.dedup();

@@ -9,8 +9,10 @@
 //! script at all, so the strict Content-Security-Policy below allows none.
 
 pub(crate) mod charts;
+mod attachments;
 mod dashboard;
 mod evaluation;
+mod exchange;
 mod format;
 mod forms;
 pub mod i18n;
@@ -85,6 +87,8 @@ pub fn routes() -> Router<AppState> {
         .route("/lang", get(switch_language))
         .route("/assets/{name}", get(asset))
         .route("/favicon.ico", get(favicon))
+        .merge(exchange::routes())
+        .merge(attachments::routes())
         .layer(axum::middleware::map_response(security_headers))
 }
 

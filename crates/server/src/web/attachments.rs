@@ -1,0 +1,13 @@
+//! Attachments on projects and approval steps: upload, list, download.
+
+use axum::Router;
+
+use crate::AppState;
+
+/// This module's words (key, zh-CN, English), looked up with the shared table.
+pub(super) const WORDS: &[(&str, &str, &str)] = &[];
+
+/// This module's page routes.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,1 @@
+//! Attachments: documents and photos on projects and approval steps.
