@@ -64,8 +64,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// Largest request body accepted.
+/// Largest request body accepted by the JSON and form extractors.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Largest body of any request: the upload routes (imports, attachments)
+/// raise the extractors' limit up to this with their own `DefaultBodyLimit`
+/// layer; everything else stays at [`MAX_BODY_BYTES`].
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 
 /// Builds the application router with the default sign-in settings.
 pub fn app(state: AppState) -> Router {
@@ -136,7 +141,8 @@ pub fn app_with(state: AppState, auth_config: auth::AuthConfig) -> Router {
             auth::authenticate,
         ))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
