@@ -55,6 +55,8 @@
 //! in an approximate first pass: nothing is dropped unless it is certainly
 //! not extreme.
 
+use rayon::prelude::*;
+
 use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, microlp, variable};
 
 use crate::error::EvaluationError;
@@ -187,6 +189,7 @@ impl DeaData {
     ) -> Result<Vec<f64>, (usize, String)> {
         let reference = reference_set(self, returns, orientation, first_block)?;
         (0..self.units())
+            .into_par_iter()
             .map(|o| {
                 self.efficiency(o, &reference, returns, orientation)
                     .map_err(|detail| (o, detail))
@@ -295,17 +298,24 @@ fn reference_set(
     let mut candidates: Vec<usize> = (0..data.units()).collect();
     let mut block = first_block.max(2);
     loop {
-        let mut survivors = Vec::with_capacity(candidates.len());
-        for chunk in candidates.chunks(block) {
-            for &o in chunk {
-                let e = data
-                    .efficiency(o, chunk, returns, orientation)
-                    .map_err(|detail| (o, detail))?;
-                if e >= DROP_BELOW {
-                    survivors.push(o);
+        // Blocks are independent; each keeps its units in order, so the
+        // survivors (and every score) are the same on any number of cores.
+        let kept: Vec<Vec<usize>> = candidates
+            .par_chunks(block)
+            .map(|chunk| {
+                let mut kept = Vec::with_capacity(chunk.len());
+                for &o in chunk {
+                    let e = data
+                        .efficiency(o, chunk, returns, orientation)
+                        .map_err(|detail| (o, detail))?;
+                    if e >= DROP_BELOW {
+                        kept.push(o);
+                    }
                 }
-            }
-        }
+                Ok(kept)
+            })
+            .collect::<Result<_, (usize, String)>>()?;
+        let survivors: Vec<usize> = kept.into_iter().flatten().collect();
         let last_round = block >= candidates.len();
         candidates = survivors;
         if last_round {
@@ -350,7 +360,7 @@ fn scores_of(
 ) -> Result<Vec<DeaScores>, (usize, String)> {
     let ccr = data.all_efficiencies(Returns::Constant, orientation, first_block)?;
     let bcc_reference = reference_set(data, Returns::Variable, orientation, first_block)?;
-    ccr.into_iter()
+    ccr.into_par_iter()
         .enumerate()
         .map(|(o, ccr)| {
             // BCC ≥ CCR and BCC ≤ 1, so a CCR-efficient unit is BCC-efficient

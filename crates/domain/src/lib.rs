@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod attachment;
 pub mod codes;
 mod error;
 pub mod fund;
@@ -22,6 +23,7 @@ mod vocab;
 pub mod workflow;
 
 pub use access::{Action, Owner, Principal, Role, Viewer};
+pub use attachment::{AttachmentKind, FileType, MAX_ATTACHMENT_BYTES};
 pub use error::DomainError;
 pub use fund::{FundChain, FundTransaction, FundType};
 pub use indicator::{Indicator, IndicatorValue};

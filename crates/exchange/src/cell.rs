@@ -252,9 +252,122 @@ pub fn period(cell: &Cell) -> Result<String, DomainError> {
     Ok(t)
 }
 
+/// Reads a citizen ID number (GB 11643) in its stored spelling: spaces
+/// dropped, a final `x` as `X`. The value is never echoed in the message:
+/// it is personal data. A number cell is refused, since a spreadsheet keeps
+/// only 15 significant digits of a number and the last ones are lost.
+pub fn id_number(cell: &Cell) -> Result<String, DomainError> {
+    if matches!(cell, Cell::Float(_)) {
+        return Err(err(
+            "id_number_not_text",
+            "身份证号码被存成了数字，末几位可能已经丢失：请把该列设为文本格式后重新填写".to_owned(),
+            "the ID number is stored as a number, so its last digits may be lost: format the column as text and type it again".to_owned(),
+        ));
+    }
+    let t: String = text(cell)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if c == 'x' { 'X' } else { c })
+        .collect();
+    if t.contains('*') {
+        return Err(masked("身份证号码", "ID number"));
+    }
+    yuanjiang_domain::codes::validate_id_number(&t)?;
+    Ok(t)
+}
+
+/// Reads a mobile number: 11 digits starting with 1, spaces and hyphens dropped.
+pub fn phone(cell: &Cell) -> Result<String, DomainError> {
+    let t: String = text(cell)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if t.contains('*') {
+        return Err(masked("手机号码", "phone number"));
+    }
+    if t.len() == 11 && t.starts_with('1') && t.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(t)
+    } else {
+        Err(err(
+            "invalid_phone",
+            "手机号码无效".to_owned(),
+            "the mobile number is invalid".to_owned(),
+        ))
+    }
+}
+
+/// A masked value read back: the file came from an export without full personal data.
+fn masked(zh: &str, en: &str) -> DomainError {
+    err(
+        "masked_personal_data",
+        format!(
+            "{zh}已脱敏（含*号），无法导入：请使用有权查看个人信息的账号导出完整数据（--personal-data full），或填写完整号码"
+        ),
+        format!(
+            "the {en} is masked (it holds *), so it cannot be imported: export with full personal data (--personal-data full) as a user who may see it, or type the full number; expected the full value"
+        ),
+    )
+}
+
+/// Reads a batch number: a whole number from 1, or `第N批`.
+pub fn batch_number(cell: &Cell) -> Result<u32, DomainError> {
+    let v = match cell {
+        Cell::Int(i) => u32::try_from(*i).ok(),
+        Cell::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < 1e6 => Some(*f as u32),
+        Cell::Text(s) => {
+            let t = s.trim();
+            let t = t.strip_prefix('第').unwrap_or(t);
+            let t = t.strip_suffix('批').unwrap_or(t);
+            t.trim().parse::<u32>().ok()
+        }
+        _ => None,
+    };
+    v.filter(|n| *n >= 1).ok_or_else(|| {
+        err(
+            "invalid_batch_number",
+            format!("批次“{}”无效", cell.display()),
+            format!("batch \"{}\" is invalid", cell.display()),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn personal_data_cells() {
+        let t = |s: &str| Cell::Text(s.into());
+        assert_eq!(
+            id_number(&t(" 11010519491231002x ")),
+            Ok("11010519491231002X".to_owned())
+        );
+        assert_eq!(
+            id_number(&t("110105194912310021")).map_err(|e| e.code),
+            Err("invalid_id_number")
+        );
+        assert_eq!(
+            id_number(&t("1101**********002X")).map_err(|e| e.code),
+            Err("masked_personal_data")
+        );
+        assert_eq!(
+            id_number(&Cell::Float(110_105_194_912_310_020.0)).map_err(|e| e.code),
+            Err("id_number_not_text")
+        );
+        assert_eq!(phone(&t("138-1234-5678")), Ok("13812345678".to_owned()));
+        assert_eq!(
+            phone(&Cell::Float(13_812_345_678.0)),
+            Ok("13812345678".to_owned())
+        );
+        assert_eq!(
+            phone(&t("2381234567")).map_err(|e| e.code),
+            Err("invalid_phone")
+        );
+        assert_eq!(batch_number(&t("第11批")), Ok(11));
+        assert_eq!(batch_number(&Cell::Float(7.0)), Ok(7));
+        assert!(batch_number(&t("0")).is_err());
+        assert!(batch_number(&t("十一")).is_err());
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")

@@ -3,7 +3,10 @@
 //! headers against it (any of the three names, in any order), templates and
 //! exports write it, so the three never disagree.
 
-use yuanjiang_domain::{Category, DeliveryMode, DomainError, FundType, ProjectKind, ProjectState};
+use yuanjiang_domain::{
+    AssignmentCategory, AssignmentMode, Category, DeliveryMode, DomainError, FundType, ProjectKind,
+    ProjectState,
+};
 
 /// What is exchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,11 +19,19 @@ pub enum Kind {
     Indicators,
     /// Pairings (结对关系); export only.
     Pairings,
+    /// Cadres' and professionals' postings (援疆干部人才), keyed by supporter,
+    /// batch and ID number. They carry personal data.
+    Assignments,
 }
 
 impl Kind {
     /// Kinds that can be imported, in the order they are written.
-    pub const IMPORTABLE: [Kind; 3] = [Kind::Projects, Kind::Transactions, Kind::Indicators];
+    pub const IMPORTABLE: [Kind; 4] = [
+        Kind::Projects,
+        Kind::Transactions,
+        Kind::Indicators,
+        Kind::Assignments,
+    ];
 
     /// The key used on the command line and in the import history.
     pub fn key(self) -> &'static str {
@@ -29,6 +40,7 @@ impl Kind {
             Kind::Transactions => "transactions",
             Kind::Indicators => "indicators",
             Kind::Pairings => "pairings",
+            Kind::Assignments => "assignments",
         }
     }
 
@@ -39,24 +51,33 @@ impl Kind {
             Kind::Transactions => "资金",
             Kind::Indicators => "指标",
             Kind::Pairings => "结对关系",
+            Kind::Assignments => "干部人才",
         }
     }
 
     /// Parses a key (`projects`) or zh-CN name (`项目`).
     pub fn parse(s: &str) -> Result<Kind, DomainError> {
         let t = s.trim();
-        [Kind::Projects, Kind::Transactions, Kind::Indicators, Kind::Pairings]
-            .into_iter()
-            .find(|k| k.key() == t || k.zh() == t)
-            .ok_or_else(|| {
-                DomainError::new(
-                    "invalid_kind",
-                    format!("数据类型“{t}”无效，可选值：projects、transactions、indicators、pairings"),
-                    format!(
-                        "kind \"{t}\" is invalid; expected one of: projects, transactions, indicators, pairings"
-                    ),
-                )
-            })
+        [
+            Kind::Projects,
+            Kind::Transactions,
+            Kind::Indicators,
+            Kind::Pairings,
+            Kind::Assignments,
+        ]
+        .into_iter()
+        .find(|k| k.key() == t || k.zh() == t)
+        .ok_or_else(|| {
+            DomainError::new(
+                "invalid_kind",
+                format!(
+                    "数据类型“{t}”无效，可选值：projects、transactions、indicators、pairings、assignments"
+                ),
+                format!(
+                    "kind \"{t}\" is invalid; expected one of: projects, transactions, indicators, pairings, assignments"
+                ),
+            )
+        })
     }
 
     /// The columns of this kind, in file order.
@@ -66,6 +87,7 @@ impl Kind {
             Kind::Transactions => TRANSACTION_COLUMNS,
             Kind::Indicators => INDICATOR_COLUMNS,
             Kind::Pairings => PAIRING_COLUMNS,
+            Kind::Assignments => ASSIGNMENT_COLUMNS,
         }
     }
 
@@ -106,6 +128,16 @@ pub enum ColumnType {
     FundType,
     /// A pairing scope (export only).
     PairingScope,
+    /// A batch number (第N批): a whole number from 1; blank for none.
+    BatchNumber,
+    /// A citizen ID number (GB 11643), personal data.
+    IdNumber,
+    /// A mobile phone number, personal data.
+    Phone,
+    /// What a person goes to Xinjiang as (cadre, teacher…).
+    AssignmentCategory,
+    /// Long-term, short-term or team.
+    AssignmentMode,
 }
 
 impl ColumnType {
@@ -126,6 +158,12 @@ impl ColumnType {
             ColumnType::PairingScope => Some(all(yuanjiang_domain::PairingScope::ALL, |v| {
                 (v.key(), v.zh(), v.en())
             })),
+            ColumnType::AssignmentCategory => {
+                Some(all(AssignmentCategory::ALL, |v| (v.key(), v.zh(), v.en())))
+            }
+            ColumnType::AssignmentMode => {
+                Some(all(AssignmentMode::ALL, |v| (v.key(), v.zh(), v.en())))
+            }
             ColumnType::Flag => Some(vec![("true", "是", "yes"), ("false", "否", "no")]),
             _ => None,
         }
@@ -162,6 +200,18 @@ impl ColumnType {
             ColumnType::Period => (
                 "期间，格式 YYYY 或 YYYY-MM".into(),
                 "a period as YYYY or YYYY-MM".into(),
+            ),
+            ColumnType::BatchNumber => (
+                "批次编号，从1起的整数，如 11 或“第11批”；留空表示不属于任何批次".into(),
+                "a batch number from 1, such as 11 or 第11批; blank for none".into(),
+            ),
+            ColumnType::IdNumber => (
+                "18位居民身份证号码（GB 11643），最后一位为校验码（数字或X），单元格须为文本格式".into(),
+                "an 18-character citizen ID number (GB 11643) ending in its check character (a digit or X), in a text cell".into(),
+            ),
+            ColumnType::Phone => (
+                "以1开头的11位手机号码".into(),
+                "an 11-digit mobile number starting with 1".into(),
             ),
             _ => (
                 format!("以下之一：{}", list("、", true)),
@@ -444,6 +494,108 @@ pub const PAIRING_COLUMNS: &[Column] = &[
     col("valid_from", "起始日期", "valid from", &[], true, T::Date),
     col("valid_to", "终止日期", "valid to", &[], false, T::Date),
     col("confidence", "可信度", "confidence", &[], true, T::Text),
+];
+
+/// Columns of the assignments table. The keys are the field names of
+/// `Assignment`; the natural key is supporter, batch and ID number.
+pub const ASSIGNMENT_COLUMNS: &[Column] = &[
+    col(
+        "supporter_code",
+        "支援方代码",
+        "supporter code",
+        &["supporter", "支援方", "派出方代码"],
+        true,
+        T::Code,
+    ),
+    col(
+        "batch_number",
+        "批次",
+        "batch",
+        &["批次编号", "batch number", "第几批"],
+        false,
+        T::BatchNumber,
+    ),
+    col("person_name", "姓名", "person name", &[], true, T::Text),
+    col(
+        "id_number",
+        "身份证号码",
+        "ID number",
+        &["身份证号", "公民身份号码", "citizen ID number"],
+        true,
+        T::IdNumber,
+    ),
+    col(
+        "phone",
+        "手机号码",
+        "phone",
+        &["手机号", "联系电话", "mobile"],
+        false,
+        T::Phone,
+    ),
+    col(
+        "category",
+        "人员类别",
+        "category",
+        &["类别"],
+        true,
+        T::AssignmentCategory,
+    ),
+    col(
+        "mode",
+        "援疆方式",
+        "mode",
+        &["方式"],
+        true,
+        T::AssignmentMode,
+    ),
+    col(
+        "recipient_code",
+        "受援地代码",
+        "recipient code",
+        &["recipient", "受援地"],
+        true,
+        T::Code,
+    ),
+    col(
+        "host_unit",
+        "接收单位",
+        "host unit",
+        &["挂职单位", "工作单位"],
+        true,
+        T::Text,
+    ),
+    col(
+        "post",
+        "职务",
+        "post",
+        &["岗位", "挂任职务"],
+        false,
+        T::Text,
+    ),
+    col(
+        "arrival_date",
+        "到岗日期",
+        "arrival date",
+        &["进疆日期"],
+        true,
+        T::Date,
+    ),
+    col(
+        "return_date",
+        "返回日期",
+        "return date",
+        &["期满日期", "离疆日期"],
+        true,
+        T::Date,
+    ),
+    col(
+        "appraisal",
+        "考核结果",
+        "appraisal",
+        &["考核"],
+        false,
+        T::Text,
+    ),
 ];
 
 /// A header as compared: no spaces, underscores, hyphens or trailing `*`,

@@ -2,7 +2,8 @@
 //! by cell, each bad cell filled red with a note saying what is wrong in
 //! Chinese and English (a problem with a whole row marks its first cell),
 //! and a first sheet 错误清单 listing every problem. The user corrects the
-//! marked cells and imports again.
+//! marked cells and imports again. In assignments sheets, ID numbers and
+//! phones are copied masked: the report travels further than the file.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,6 +14,7 @@ use crate::cell::Cell;
 use crate::error::ExchangeError;
 use crate::import::ImportReport;
 use crate::issue::Issue;
+use crate::parse::{PersonalColumn, mask_lookalikes};
 use crate::read::{CellProblem, Limits, Sink, read};
 
 /// Most notes written; past it bad cells are only filled (notes are costly
@@ -55,6 +57,8 @@ struct Copier<'a> {
     bad: Format,
     date: Format,
     error: Option<ExchangeError>,
+    /// Assignments sheets by name: the header row and the personal columns.
+    personal: HashMap<String, (u32, Vec<(u32, PersonalColumn)>)>,
 }
 
 impl Copier<'_> {
@@ -71,9 +75,30 @@ impl Copier<'_> {
             .map_or(width, |m| width.max(m + 1));
         let empty = HashMap::new();
         let marks = self.marks.get(&self.current).unwrap_or(&empty);
+        let personal = self
+            .personal
+            .get(&self.current)
+            .filter(|(header, _)| number > *header);
         let ws = self.workbook.worksheet_from_index(index)?;
         for c in 0..last {
             let cell = cells.get(c as usize).unwrap_or(&Cell::Empty);
+            let masked;
+            let cell = match personal {
+                Some((_, columns)) if !cell.is_blank() => {
+                    let shown = cell.display();
+                    let m = match columns.iter().find(|(pc, _)| *pc == c) {
+                        Some((_, what)) => what.mask(&shown),
+                        None => mask_lookalikes(&shown),
+                    };
+                    if m == shown {
+                        cell
+                    } else {
+                        masked = Cell::Text(m);
+                        &masked
+                    }
+                }
+                _ => cell,
+            };
             let col = u16::try_from(c).unwrap_or(u16::MAX);
             match marks.get(&(number, c)) {
                 Some(issues) => {
@@ -238,6 +263,12 @@ pub fn write_error_workbook(
             .set_font_color(Color::RGB(0x9C0006)),
         date: Format::new(),
         error: None,
+        personal: report
+            .sheets
+            .iter()
+            .filter(|s| s.kind == crate::Kind::Assignments.key())
+            .map(|s| (s.name.clone(), (s.header_row, s.personal_columns.clone())))
+            .collect(),
     };
     // A file that could not be read at all has only the list.
     let _ = read(bytes, &report.file_name, limits, &mut copier);

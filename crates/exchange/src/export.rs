@@ -5,8 +5,14 @@
 //! xlsx uses rust_xlsxwriter's constant-memory mode and rolls over to a new
 //! sheet at Excel's 1,048,576-row limit.
 //!
-//! Files use the import's columns and spellings, so an exported projects or
-//! transactions file imports back unchanged.
+//! Files use the import's columns and spellings, so an exported projects,
+//! transactions, indicators or assignments file imports back unchanged.
+//!
+//! Assignments carry personal data. Their ID numbers and phones are masked
+//! (`6501**********1234`, `138****5678`) unless the export asks for them in
+//! full, which only a user who may see them (`Viewer::may_see_personal_data`:
+//! the region, or the sending front command for its own people) may do; a
+//! masked file cannot be imported back, a full one can.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -15,11 +21,13 @@ use std::path::Path;
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use yuanjiang_domain::codes::{validate_credit_code, validate_division_code, validate_xpcc_code};
+use yuanjiang_domain::personnel::{mask_id_number, mask_phone};
 use yuanjiang_domain::{
-    Category, DomainError, Fen, FundTransaction, Pairing, Project, ProjectState,
+    Assignment, Category, DomainError, Fen, FundTransaction, Pairing, Principal, Project,
+    ProjectState, Role, Viewer,
 };
 use yuanjiang_store::exchange::IndicatorExportRow;
-use yuanjiang_store::{ProjectFilter, Store};
+use yuanjiang_store::{AssignmentFilter, MAX_ASSIGNMENT_PAGE, PersonalData, ProjectFilter, Store};
 
 use crate::cell::float_text;
 use crate::columns::{Column, Kind};
@@ -71,6 +79,70 @@ pub struct ExportOptions {
     pub english: bool,
 }
 
+/// How assignments are exported by [`export_assignments`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeopleExport {
+    /// Whose view: the records they may read, and whether they may see
+    /// personal data. `None` is the operator of the command line: every
+    /// record, personal data masked.
+    pub viewer: Option<Viewer>,
+    /// Supporter, recipient and batch filters (see [`parse_assignment_filter`]).
+    pub filter: AssignmentFilter,
+    /// ID numbers and phones masked (the default) or in full.
+    pub personal_data: PersonalDataExport,
+}
+
+/// Whether exported ID numbers and phones are masked or in full.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PersonalDataExport {
+    /// `6501**********1234`, `138****5678`: for reading, not for re-import.
+    #[default]
+    Masked,
+    /// In full, for a round trip: only for a viewer who may see them.
+    Full,
+}
+
+impl PersonalDataExport {
+    /// Parses `masked` or `full`.
+    pub fn parse(s: &str) -> Result<PersonalDataExport, DomainError> {
+        match s.trim() {
+            "masked" => Ok(PersonalDataExport::Masked),
+            "full" => Ok(PersonalDataExport::Full),
+            other => Err(DomainError::new(
+                "invalid_personal_data",
+                format!("个人信息导出方式“{other}”无效，可选值：masked、full"),
+                format!("personal data \"{other}\" is invalid; expected one of: masked, full"),
+            )),
+        }
+    }
+}
+
+/// Parses the filters of an assignments export: `supporter` (with the
+/// supporters under it), `recipient` (with everything under it), `batch`.
+pub fn parse_assignment_filter(pairs: &[String]) -> Result<AssignmentFilter, DomainError> {
+    let mut f = AssignmentFilter::default();
+    let mut rest = Vec::new();
+    for pair in pairs {
+        match pair.split_once('=') {
+            Some((name, v)) if name.trim() == "batch" => {
+                let v = v.trim();
+                f.batch = Some(v.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    DomainError::new(
+                        "invalid_filter",
+                        format!("筛选条件 batch 的值“{v}”无效：应为从1起的整数"),
+                        format!("filter batch: \"{v}\" is invalid: expected a whole number from 1"),
+                    )
+                })?);
+            }
+            _ => rest.push(pair.clone()),
+        }
+    }
+    let common = parse_filter(Kind::Assignments, &rest)?;
+    f.supporter = common.supporter;
+    f.recipient = common.recipient;
+    Ok(f)
+}
+
 /// Parses `name=value` filters with the API's names: `supporter`,
 /// `recipient`, `category`, `state`, `year` (plan year; for transactions
 /// the transaction's year, as in the fund statistics), `in_plan`,
@@ -116,6 +188,15 @@ pub fn parse_filter(what: Kind, pairs: &[String]) -> Result<ProjectFilter, Domai
                 "unknown_filter",
                 format!("结对关系只能按 supporter、recipient 筛选，不能按 {name}"),
                 format!("pairings can be filtered by supporter and recipient only, not {name}"),
+            ));
+        }
+        if what == Kind::Assignments && !allowed_for_pairings {
+            return Err(DomainError::new(
+                "unknown_filter",
+                format!("干部人才只能按 supporter、recipient、batch 筛选，不能按 {name}"),
+                format!(
+                    "assignments can be filtered by supporter, recipient and batch only, not {name}"
+                ),
             ));
         }
         match name {
@@ -241,6 +322,90 @@ pub(crate) fn pairing_values(p: &Pairing) -> Vec<Value> {
         opt_date(p.valid_to),
         Value::Text(p.confidence.clone()),
     ]
+}
+
+/// An assignment's values in [`Kind::Assignments`] column order, its ID
+/// number and phone masked unless `full`.
+pub(crate) fn assignment_values(a: &Assignment, full: bool) -> Vec<Value> {
+    let personal = |v: &Option<String>, mask: fn(&str) -> String| match v {
+        Some(v) if full => Value::Code(v.clone()),
+        Some(v) => Value::Code(mask(v)),
+        None => Value::Empty,
+    };
+    vec![
+        Value::Code(a.supporter_code.clone()),
+        a.batch_number
+            .map_or(Value::Empty, |n| Value::Int(i64::from(n))),
+        Value::Text(a.person_name.clone()),
+        personal(&a.id_number, mask_id_number),
+        personal(&a.phone, mask_phone),
+        Value::Term(a.category.key(), a.category.zh()),
+        Value::Term(a.mode.key(), a.mode.zh()),
+        Value::Code(a.recipient_code.clone()),
+        Value::Text(a.host_unit.clone()),
+        Value::Text(a.post.clone()),
+        Value::Date(a.arrival_date),
+        Value::Date(a.return_date),
+        a.appraisal.clone().map_or(Value::Empty, Value::Text),
+    ]
+}
+
+/// Refuses an export of personal data in full to anyone who may not see it:
+/// only the region and front commands ever may (the store then decides per
+/// record, and the export stops if any record comes back masked).
+fn check_full_personal_data(viewer: Option<&Viewer>) -> Result<(), DomainError> {
+    match viewer {
+        Some(Viewer::User(p)) if matches!(p.role, Role::Region | Role::Supporter) => Ok(()),
+        _ => Err(personal_data_refused()),
+    }
+}
+
+fn personal_data_refused() -> DomainError {
+    DomainError::new(
+        "personal_data_not_allowed",
+        "只有自治区援疆办和派出干部人才的前方指挥部可以导出完整的身份证号码和手机号码：请用 --as 指定有权查看个人信息的账号，或导出脱敏数据",
+        "only the regional aid office and the sending front command may export ID numbers and phones in full: name a user who may see them with --as, or export them masked",
+    )
+}
+
+/// The command line's operator as the rules see them for assignments: reads
+/// every record (as an auditor does) and sees personal data masked.
+fn operator() -> Viewer {
+    Viewer::User(Principal {
+        name: "cli".into(),
+        role: Role::Auditor,
+        scope: None,
+    })
+}
+
+/// How [`export`] exports assignments when given only a project filter:
+/// masked, within the filter's scope (the public sees no people at all).
+fn people_from(filter: &ProjectFilter) -> PeopleExport {
+    let user = |role, scope: &str| {
+        Viewer::User(Principal {
+            name: "export".into(),
+            role,
+            scope: Some(scope.to_owned()),
+        })
+    };
+    let viewer = if filter.published_only {
+        Viewer::Public
+    } else {
+        match &filter.scope {
+            Some(yuanjiang_store::Scope::Supporter(s)) => user(Role::Supporter, s),
+            Some(yuanjiang_store::Scope::Recipient(r)) => user(Role::Prefecture, r),
+            None => operator(),
+        }
+    };
+    PeopleExport {
+        viewer: Some(viewer),
+        filter: AssignmentFilter {
+            supporter: filter.supporter.clone(),
+            recipient: filter.recipient.clone(),
+            batch: None,
+        },
+        personal_data: PersonalDataExport::Masked,
+    }
 }
 
 /// How CSV text is written.
@@ -519,13 +684,59 @@ impl Table {
 
 /// Exports the list to `path`; `progress(written, total)` is called after
 /// each page (`total` is 0 when not known in advance). Returns the rows written.
+/// Assignments come out masked, within the filter's scope; use
+/// [`export_assignments`] to name the viewer and ask for personal data in full.
 pub async fn export(
     store: &Store,
     options: &ExportOptions,
     path: &Path,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<u64, ExchangeError> {
+    let people = people_from(&options.filter);
+    export_with(store, options, &people, path, progress).await
+}
+
+/// Exports assignments (`options.what` must be [`Kind::Assignments`]) as
+/// `people` says: whose view, which filters, masked or in full. In full
+/// only for a viewer who may see personal data; anyone else is refused
+/// before the file is created.
+pub async fn export_assignments(
+    store: &Store,
+    options: &ExportOptions,
+    people: &PeopleExport,
+    path: &Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<u64, ExchangeError> {
+    if options.what != Kind::Assignments {
+        return Err(DomainError::new(
+            "invalid_kind",
+            format!(
+                "export_assignments 只导出干部人才，不导出“{}”",
+                options.what.zh()
+            ),
+            format!(
+                "export_assignments exports assignments only, not {}",
+                options.what.key()
+            ),
+        )
+        .into());
+    }
+    export_with(store, options, people, path, progress).await
+}
+
+async fn export_with(
+    store: &Store,
+    options: &ExportOptions,
+    people: &PeopleExport,
+    path: &Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<u64, ExchangeError> {
     let kind = options.what;
+    let full = people.personal_data == PersonalDataExport::Full;
+    if kind == Kind::Assignments && full {
+        // Before the file is created: a refused export leaves nothing behind.
+        check_full_personal_data(people.viewer.as_ref())?;
+    }
     let columns = kind.columns();
     let headers: Vec<&str> = columns.iter().map(|c| c.header(options.english)).collect();
     let labels = !options.english;
@@ -595,6 +806,29 @@ pub async fn export(
                 progress(written, 0);
                 match last {
                     Some(id) => after = id,
+                    None => break,
+                }
+            }
+        }
+        Kind::Assignments => {
+            let viewer = people.viewer.clone().unwrap_or_else(operator);
+            let mut cursor = None;
+            loop {
+                let page = store
+                    .assignments(&people.filter, &viewer, cursor, MAX_ASSIGNMENT_PAGE)
+                    .await?;
+                for row in &page.items {
+                    if full && row.personal_data != PersonalData::Clear {
+                        drop(table);
+                        let _ = std::fs::remove_file(path);
+                        return Err(personal_data_refused().into());
+                    }
+                    table.row(&assignment_values(&row.assignment, full))?;
+                }
+                written += page.items.len() as u64;
+                progress(written, 0);
+                match page.next_cursor.and_then(|c| c.parse().ok()) {
+                    Some(c) => cursor = Some(c),
                     None => break,
                 }
             }

@@ -7,27 +7,35 @@
 //!
 //! Natural keys: a project by its code; a transaction by project, type, date
 //! and document number (文号); an indicator by project and name, its value
-//! by period. A row whose key is stored is compared: equal is `unchanged`,
+//! by period; an assignment by supporter, batch (blank is a value of its
+//! own) and ID number. A row whose key is stored is compared: equal is `unchanged`,
 //! different is `updated` in place.
+//!
+//! Assignments carry personal data: ID numbers and phones are sealed by the
+//! store's own assignment writes, and every issue shows them masked.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 use sm3::{Digest, Sm3};
 use yuanjiang_domain::fund::chain_order;
+use yuanjiang_domain::personnel::mask_id_number;
 use yuanjiang_domain::{
-    Action, DomainError, Fen, FundChain, FundTransaction, Owner, Project, ProjectKind,
+    Action, Assignment, DomainError, Fen, FundChain, FundTransaction, Owner, Project, ProjectKind,
     ProjectState, Viewer,
 };
 use yuanjiang_store::Store;
 use yuanjiang_store::exchange::{
-    ImportRecord, ImportTx, NewProject, StoredProject, StoredTransaction,
+    ImportRecord, ImportTx, NewProject, StoredAssignment, StoredProject, StoredTransaction,
 };
 
 use crate::columns::Kind;
 use crate::error::ExchangeError;
 use crate::issue::{Issue, Issues};
-use crate::parse::{At, Collector, IndicatorIn, ProjectIn, SheetLayout, TxnIn, issue_at};
+use crate::parse::{
+    AssignmentIn, AssignmentKey, At, Collector, IndicatorIn, PersonalColumn, ProjectIn,
+    SheetLayout, TxnIn, issue_at, mask_lookalikes,
+};
 use crate::read::{Format, Limits, detect, read};
 
 /// Records written per statement batch between progress reports.
@@ -82,6 +90,11 @@ pub struct SheetSummary {
     pub kind: &'static str,
     /// Data rows.
     pub rows: u64,
+    /// The header row (1-based).
+    pub header_row: u32,
+    /// Columns (0-based) holding personal data, which the error workbook masks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub personal_columns: Vec<(u32, PersonalColumn)>,
 }
 
 /// The outcome of an import: what was read, what was (or would be) written,
@@ -98,7 +111,7 @@ pub struct ImportReport {
     pub format: Option<String>,
     /// Sheets imported.
     pub sheets: Vec<SheetSummary>,
-    /// Counts per kind (`projects`, `transactions`, `indicators`).
+    /// Counts per kind (`projects`, `transactions`, `indicators`, `assignments`).
     pub counts: BTreeMap<&'static str, Counts>,
     /// Every problem, by sheet, row and column.
     pub issues: Vec<Issue>,
@@ -183,6 +196,7 @@ struct Read {
     projects: Vec<ProjectIn>,
     transactions: Vec<TxnIn>,
     indicators: Vec<IndicatorIn>,
+    assignments: Vec<AssignmentIn>,
     broken_projects: HashSet<String>,
     rows_read: u64,
 }
@@ -225,10 +239,14 @@ pub async fn import(
             name: s.name.clone(),
             kind: s.kind.key(),
             rows: s.rows,
+            header_row: s.header_row,
+            personal_columns: s.personal_columns(),
         })
         .collect();
     if read.sheets.is_empty() || read.sheets.iter().all(|s| s.rows == 0) {
-        finish_issues(&mut report, read.issues);
+        let mut issues = read.issues;
+        mask_personal_data(&mut issues, &read.sheets);
+        finish_issues(&mut report, issues);
         return Ok(report);
     }
     progress(Progress::Checking);
@@ -236,9 +254,12 @@ pub async fn import(
     check.projects();
     check.transactions().await?;
     check.indicators().await?;
+    check.assignments().await?;
     report.counts = check.counts.clone();
     if !check.issues.is_empty() {
-        finish_issues(&mut report, std::mem::take(&mut check.issues));
+        let mut issues = std::mem::take(&mut check.issues);
+        mask_personal_data(&mut issues, &check.read.sheets);
+        finish_issues(&mut report, issues);
         // Dropping the check drops its transaction: a rollback, though nothing was written.
         return Ok(report);
     }
@@ -261,6 +282,38 @@ pub async fn import(
     };
     report.import_id = Some(check.write(&record, totals, progress).await?);
     Ok(report)
+}
+
+/// Masks personal data in the issues of assignments sheets: the values of
+/// the ID-number and phone columns, and anything elsewhere (a misnamed
+/// column, a message quoting a cell) that looks like either. Reports are
+/// printed, saved and passed around; the numbers stay in the file.
+fn mask_personal_data(issues: &mut Issues, sheets: &[SheetLayout]) {
+    let personal: Vec<(&str, Vec<(u32, PersonalColumn)>)> = sheets
+        .iter()
+        .filter(|s| s.kind == Kind::Assignments)
+        .map(|s| (s.name.as_str(), s.personal_columns()))
+        .collect();
+    if personal.is_empty() {
+        return;
+    }
+    for issue in &mut issues.list {
+        let Some((_, columns)) = personal.iter().find(|(name, _)| *name == issue.sheet) else {
+            continue;
+        };
+        let column = columns
+            .iter()
+            .find(|(c, _)| Some(*c) == issue.column)
+            .map(|(_, what)| *what);
+        if let Some(v) = issue.value.as_mut() {
+            *v = match column {
+                Some(what) => what.mask(v),
+                None => mask_lookalikes(v),
+            };
+        }
+        issue.zh = mask_lookalikes(&issue.zh);
+        issue.en = mask_lookalikes(&issue.en);
+    }
 }
 
 fn finish_issues(report: &mut ImportReport, mut issues: Issues) {
@@ -292,6 +345,7 @@ fn read_file(
             projects: std::mem::take(&mut collector.projects),
             transactions: std::mem::take(&mut collector.transactions),
             indicators: std::mem::take(&mut collector.indicators),
+            assignments: std::mem::take(&mut collector.assignments),
             broken_projects: std::mem::take(&mut collector.broken_projects),
             rows_read: collector.rows_read,
         },
@@ -342,6 +396,31 @@ struct Check<'a> {
     finals: HashMap<String, FinalProject>,
     txn_changes: Vec<TxnChange>,
     indicator_changes: Vec<Option<IndicatorChange>>,
+    /// Stored assignments of the file's supporters, in clear.
+    stored_assignments: Vec<StoredAssignment>,
+    /// Per assignment row: the record as it will stand and what happens to it
+    /// (absent: the row has a problem).
+    assignment_changes: Vec<Option<(Assignment, AssignmentChange)>>,
+}
+
+/// What the import will do to one assignment row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AssignmentChange {
+    Insert,
+    /// Update the stored assignment at this index of `stored_assignments`.
+    Update(usize),
+    Unchanged,
+}
+
+/// The column a broken assignment rule is shown in.
+fn assignment_rule_column(code: &str) -> &'static str {
+    match code {
+        "return_before_arrival" | "assignment_too_long" => "return_date",
+        "invalid_id_number" => "id_number",
+        "invalid_phone" => "phone",
+        "missing_assignment_field" => "host_unit",
+        _ => "person_name",
+    }
 }
 
 /// What the import will do to one indicator row (absent: the row is not written).
@@ -361,7 +440,7 @@ impl<'a> Check<'a> {
     ) -> Result<Check<'a>, ExchangeError> {
         let mut itx = store.begin_import().await?;
         let supporters = itx.supporters().await?;
-        let recipients = if read.projects.is_empty() {
+        let recipients = if read.projects.is_empty() && read.assignments.is_empty() {
             HashMap::new()
         } else {
             itx.recipients().await?
@@ -394,6 +473,8 @@ impl<'a> Check<'a> {
             finals: HashMap::new(),
             txn_changes: Vec::new(),
             indicator_changes: Vec::new(),
+            stored_assignments: Vec::new(),
+            assignment_changes: Vec::new(),
         })
     }
 
@@ -871,6 +952,209 @@ impl<'a> Check<'a> {
         Ok(())
     }
 
+    /// Checks every assignment row: supporter, recipient and batch exist,
+    /// the arrival falls in the batch's term, the domain rules, the
+    /// caller's scope (over the row and over the stored record it updates),
+    /// and that the natural key names at most one stored record.
+    async fn assignments(&mut self) -> Result<(), ExchangeError> {
+        let inputs = std::mem::take(&mut self.read.assignments);
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let batches = self.itx.batches().await?;
+        let mut valid = vec![false; inputs.len()];
+        for (i, a) in inputs.iter().enumerate() {
+            let mut problems: Vec<(&'static str, DomainError, Option<String>)> = Vec::new();
+            let supporter_known = self.supporters.contains_key(&a.supporter);
+            if !supporter_known {
+                problems.push((
+                    "supporter_code",
+                    DomainError::new(
+                        "unknown_supporter",
+                        format!("支援方“{}”不存在", a.supporter),
+                        format!("supporter \"{}\" does not exist", a.supporter),
+                    ),
+                    Some(a.supporter.clone()),
+                ));
+            }
+            if !self.recipients.contains_key(&a.recipient) {
+                problems.push((
+                    "recipient_code",
+                    DomainError::new(
+                        "unknown_recipient",
+                        format!("受援地“{}”不存在", a.recipient),
+                        format!("recipient \"{}\" does not exist", a.recipient),
+                    ),
+                    Some(a.recipient.clone()),
+                ));
+            }
+            if let (Some(n), true) = (a.batch, supporter_known) {
+                match batches.get(&(a.supporter.clone(), n)) {
+                    None => problems.push((
+                        "batch_number",
+                        DomainError::new(
+                            "unknown_batch",
+                            format!("支援方“{}”没有第{n}批：请填写已登记的批次，或留空", a.supporter),
+                            format!(
+                                "supporter \"{}\" has no batch {n}: expected a registered batch, or blank",
+                                a.supporter
+                            ),
+                        ),
+                        Some(n.to_string()),
+                    )),
+                    Some(term) if a.arrival < term.start_date || a.arrival > term.end_date => {
+                        problems.push((
+                            "arrival_date",
+                            DomainError::new(
+                                "arrival_outside_batch",
+                                format!(
+                                    "到岗日期不在第{n}批的期限（{} 至 {}）内",
+                                    term.start_date, term.end_date
+                                ),
+                                format!(
+                                    "the arrival date is outside batch {n}'s term: expected a date from {} to {}",
+                                    term.start_date, term.end_date
+                                ),
+                            ),
+                            Some(a.arrival.to_string()),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if supporter_known && !self.may_edit(&a.supporter, &a.recipient, false) {
+                problems.push((
+                    "supporter_code",
+                    assignment_out_of_scope(),
+                    Some(a.supporter.clone()),
+                ));
+            }
+            valid[i] = problems.is_empty();
+            for (key, e, value) in problems {
+                self.issue(a.at, key, e, value);
+            }
+        }
+        let mut supporters: Vec<&str> = inputs
+            .iter()
+            .zip(&valid)
+            .filter(|(_, v)| **v)
+            .map(|(a, _)| a.supporter.as_str())
+            .collect();
+        supporters.sort_unstable();
+        supporters.dedup();
+        let stored = self.itx.assignments(&supporters).await?;
+        let mut index: HashMap<AssignmentKey, Vec<usize>> = HashMap::new();
+        for (k, s) in stored.iter().enumerate() {
+            if let Some(id) = &s.assignment.id_number {
+                index
+                    .entry((
+                        s.assignment.supporter_code.clone(),
+                        s.assignment.batch_number,
+                        id.to_ascii_uppercase(),
+                    ))
+                    .or_default()
+                    .push(k);
+            }
+        }
+        let mut counts = Counts::default();
+        let mut changes = vec![None; inputs.len()];
+        for (i, a) in inputs.iter().enumerate() {
+            if !valid[i] {
+                continue;
+            }
+            let key = (a.supporter.clone(), a.batch, a.id_number.clone());
+            let found = match index.get(&key).map(Vec::as_slice) {
+                None | Some([]) => None,
+                Some([k]) => Some(*k),
+                Some(many) => {
+                    let e = DomainError::new(
+                        "ambiguous_key",
+                        format!(
+                            "系统中已有{}条支援方、批次和身份证号码都与该行相同的记录，无法确定更新哪一条：请先在系统中合并重复记录",
+                            many.len()
+                        ),
+                        format!(
+                            "{} stored records have this row's supporter, batch and ID number, so it is not clear which to update: merge the duplicates first",
+                            many.len()
+                        ),
+                    );
+                    self.issue(a.at, "id_number", e, Some(mask_id_number(&a.id_number)));
+                    continue;
+                }
+            };
+            let base = found.map(|k| &stored[k].assignment);
+            if let Some(b) = base
+                && !self.may_edit(&b.supporter_code, &b.recipient_code, false)
+            {
+                // Said the same way as a row out of scope: it tells nothing about the stored record.
+                self.issue(
+                    a.at,
+                    "supporter_code",
+                    assignment_out_of_scope(),
+                    Some(a.supporter.clone()),
+                );
+                continue;
+            }
+            let merged = Assignment {
+                supporter_code: a.supporter.clone(),
+                batch_number: a.batch,
+                person_name: a.person_name.clone(),
+                id_number: Some(a.id_number.clone()),
+                phone: a
+                    .phone
+                    .clone()
+                    .or_else(|| base.and_then(|b| b.phone.clone())),
+                category: a.category,
+                mode: a.mode,
+                recipient_code: a.recipient.clone(),
+                host_unit: a.host_unit.clone(),
+                post: a
+                    .post
+                    .clone()
+                    .or_else(|| base.map(|b| b.post.clone()))
+                    .unwrap_or_default(),
+                arrival_date: a.arrival,
+                return_date: a.return_date,
+                appraisal: a
+                    .appraisal
+                    .clone()
+                    .or_else(|| base.and_then(|b| b.appraisal.clone())),
+            };
+            if let Err(e) = merged.validate() {
+                let key = assignment_rule_column(e.code);
+                let value = match key {
+                    "return_date" => Some(a.return_date.to_string()),
+                    _ => None,
+                };
+                self.issue(a.at, key, e, value);
+                continue;
+            }
+            let change = match (found, base) {
+                (Some(k), Some(b)) => {
+                    let mut same = b.clone();
+                    same.id_number = same.id_number.map(|v| v.to_ascii_uppercase());
+                    if same == merged {
+                        AssignmentChange::Unchanged
+                    } else {
+                        AssignmentChange::Update(k)
+                    }
+                }
+                _ => AssignmentChange::Insert,
+            };
+            counts.add(match change {
+                AssignmentChange::Insert => Change::Insert,
+                AssignmentChange::Update(_) => Change::Update,
+                AssignmentChange::Unchanged => Change::Unchanged,
+            });
+            changes[i] = Some((merged, change));
+        }
+        self.counts.insert(Kind::Assignments.key(), counts);
+        self.read.assignments = inputs;
+        self.stored_assignments = stored;
+        self.assignment_changes = changes;
+        Ok(())
+    }
+
     /// Writes everything and commits; returns the import history row's id.
     async fn write(
         mut self,
@@ -1015,8 +1299,38 @@ impl<'a> Check<'a> {
             }
         }
         progress(Progress::Writing { done, total });
+
+        // Assignments, in file order, through the store's own assignment writes.
+        for (merged, change) in self.assignment_changes.iter().flatten() {
+            match change {
+                AssignmentChange::Insert => {
+                    self.itx.insert_assignment(merged).await?;
+                }
+                AssignmentChange::Update(k) => {
+                    self.itx
+                        .update_assignment(&self.stored_assignments[*k], merged)
+                        .await?;
+                }
+                AssignmentChange::Unchanged => continue,
+            }
+            done += 1;
+            if done.is_multiple_of(WRITE_BATCH as u64) {
+                progress(Progress::Writing { done, total });
+            }
+        }
+        progress(Progress::Writing { done, total });
         Ok(self.itx.finish(record).await?)
     }
+}
+
+/// A row that may not be written by the caller; it names neither the row's
+/// nor any stored record's personal data.
+fn assignment_out_of_scope() -> DomainError {
+    DomainError::new(
+        "out_of_scope",
+        "无权导入或修改该干部人才记录：它不在您的管辖范围内",
+        "you may not import or change this assignment: it is outside your scope",
+    )
 }
 
 /// A transaction with only what the chain rule looks at.

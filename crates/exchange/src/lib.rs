@@ -29,9 +29,13 @@ pub mod template;
 pub use columns::{Column, ColumnType, Kind};
 pub use error::ExchangeError;
 pub use errors_xlsx::write_error_workbook;
-pub use export::{ExportFormat, ExportOptions, export, parse_filter};
+pub use export::{
+    ExportFormat, ExportOptions, PeopleExport, PersonalDataExport, export, export_assignments,
+    parse_assignment_filter, parse_filter,
+};
 pub use import::{Counts, ImportOptions, ImportReport, Progress, SheetSummary, import, sm3_hex};
 pub use issue::{Issue, MAX_ISSUES};
 pub use open_data::{OpenDataSummary, open_data};
+pub use parse::PersonalColumn;
 pub use read::{Format, Limits, TextEncoding};
 pub use template::template;

@@ -7,9 +7,11 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use yuanjiang_domain::codes::{validate_credit_code, validate_division_code, validate_xpcc_code};
+use yuanjiang_domain::personnel::mask_id_number;
 use yuanjiang_domain::project::{MAX_PROJECT_NAME_CHARS, validate_project_code};
 use yuanjiang_domain::{
-    Category, DeliveryMode, DomainError, Fen, FundType, ProjectKind, ProjectState,
+    AssignmentCategory, AssignmentMode, Category, DeliveryMode, DomainError, Fen, FundType,
+    ProjectKind, ProjectState,
 };
 
 use crate::cell::{self, Cell};
@@ -35,6 +37,76 @@ pub(crate) struct SheetLayout {
     pub columns: HashMap<&'static str, (u32, String)>,
     /// Data rows read.
     pub rows: u64,
+    /// The header row's number (1-based, as Excel shows it).
+    pub header_row: u32,
+}
+
+impl SheetLayout {
+    /// The 0-based columns holding personal data (ID numbers, phones), which
+    /// reports show masked.
+    pub fn personal_columns(&self) -> Vec<(u32, PersonalColumn)> {
+        if self.kind != Kind::Assignments {
+            return Vec::new();
+        }
+        [
+            ("id_number", PersonalColumn::IdNumber),
+            ("phone", PersonalColumn::Phone),
+        ]
+        .into_iter()
+        .filter_map(|(key, what)| self.columns.get(key).map(|(c, _)| (*c, what)))
+        .collect()
+    }
+}
+
+/// Which personal datum a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonalColumn {
+    /// Citizen ID numbers.
+    IdNumber,
+    /// Mobile phones.
+    Phone,
+}
+
+impl PersonalColumn {
+    /// The value as reports show it.
+    pub fn mask(self, value: &str) -> String {
+        match self {
+            PersonalColumn::IdNumber => mask_id_number(value),
+            PersonalColumn::Phone => yuanjiang_domain::personnel::mask_phone(value),
+        }
+    }
+}
+
+/// Masks anything in an assignments sheet's text that looks like an ID
+/// number (17 digits and a check character) or a mobile number (11 digits
+/// from 1), wherever it stands: a misnamed column must not leak them either.
+pub(crate) fn mask_lookalikes(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let mut out = String::with_capacity(value.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if run == 0 {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut len = run;
+        if run == 17 && chars.get(i + 17).is_some_and(|c| matches!(c, 'X' | 'x')) {
+            len = 18;
+        }
+        let token: String = chars[i..i + len].iter().collect();
+        if len == 18 {
+            out.push_str(&mask_id_number(&token));
+        } else if len == 11 && token.starts_with('1') {
+            out.push_str(&yuanjiang_domain::personnel::mask_phone(&token));
+        } else {
+            out.push_str(&token);
+        }
+        i += len;
+    }
+    out
 }
 
 /// A project row as read.
@@ -88,6 +160,41 @@ pub(crate) struct IndicatorIn {
     pub value: Option<(String, f64)>,
 }
 
+/// An assignment row as read. Its `Debug` masks the ID number and phone.
+#[derive(Clone)]
+pub(crate) struct AssignmentIn {
+    pub at: At,
+    pub supporter: String,
+    pub batch: Option<u32>,
+    pub person_name: String,
+    /// Upper-case `X`, no spaces.
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub category: AssignmentCategory,
+    pub mode: AssignmentMode,
+    pub recipient: String,
+    pub host_unit: String,
+    pub post: Option<String>,
+    pub arrival: NaiveDate,
+    pub return_date: NaiveDate,
+    pub appraisal: Option<String>,
+}
+
+impl std::fmt::Debug for AssignmentIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssignmentIn")
+            .field("at", &self.at)
+            .field("supporter", &self.supporter)
+            .field("batch", &self.batch)
+            .field("id_number", &mask_id_number(&self.id_number))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Natural key of an assignment: supporter, batch (none is a value of its
+/// own) and ID number.
+pub(crate) type AssignmentKey = (String, Option<u32>, String);
+
 /// Natural key of a transaction: project, type, date, document number.
 pub(crate) type TxnKey = (String, FundType, NaiveDate, String);
 
@@ -121,12 +228,14 @@ pub(crate) struct Collector<'p> {
     pub projects: Vec<ProjectIn>,
     pub transactions: Vec<TxnIn>,
     pub indicators: Vec<IndicatorIn>,
+    pub assignments: Vec<AssignmentIn>,
     /// Project codes whose rows could not be read: their transactions are
     /// not reported again as referring to an unknown project.
     pub broken_projects: HashSet<String>,
     project_keys: HashMap<String, At>,
     txn_keys: HashMap<TxnKey, At>,
     indicator_keys: HashMap<(String, String, Option<String>), At>,
+    assignment_keys: HashMap<AssignmentKey, At>,
     /// Rows read, for progress.
     pub rows_read: u64,
     progress: &'p mut dyn FnMut(u64),
@@ -152,10 +261,12 @@ impl<'p> Collector<'p> {
             projects: Vec::new(),
             transactions: Vec::new(),
             indicators: Vec::new(),
+            assignments: Vec::new(),
             broken_projects: HashSet::new(),
             project_keys: HashMap::new(),
             txn_keys: HashMap::new(),
             indicator_keys: HashMap::new(),
+            assignment_keys: HashMap::new(),
             rows_read: 0,
             progress,
         }
@@ -301,6 +412,11 @@ impl<'p> Collector<'p> {
                     self.add_indicator(i);
                 }
             }
+            Kind::Assignments => {
+                if let Some(a) = read_assignment(&mut row).filter(|_| row.ok) {
+                    self.add_assignment(a);
+                }
+            }
             Kind::Pairings => {}
         }
     }
@@ -358,6 +474,22 @@ impl<'p> Collector<'p> {
         }
         self.txn_keys.insert(key, t.at);
         self.transactions.push(t);
+    }
+
+    fn add_assignment(&mut self, a: AssignmentIn) {
+        let key = (a.supporter.clone(), a.batch, a.id_number.clone());
+        if let Some(first) = self.assignment_keys.get(&key).copied() {
+            self.duplicate(
+                a.at,
+                first,
+                "id_number",
+                "支援方、批次和身份证号码",
+                "supporter, batch and ID number",
+            );
+            return;
+        }
+        self.assignment_keys.insert(key, a.at);
+        self.assignments.push(a);
     }
 
     fn add_indicator(&mut self, i: IndicatorIn) {
@@ -566,6 +698,7 @@ fn layout(sheet: &str, kind: Kind, number: u32, headers: &[String]) -> (SheetLay
             kind,
             columns,
             rows: 0,
+            header_row: number,
         },
         issues,
     )
@@ -843,4 +976,51 @@ fn read_indicator(r: &mut RowReader<'_>) -> Option<IndicatorIn> {
         target: target?,
         value,
     })
+}
+
+fn read_assignment(r: &mut RowReader<'_>) -> Option<AssignmentIn> {
+    let supporter = r.req("supporter_code", supporter_code);
+    let batch = r.opt("batch_number", cell::batch_number);
+    let person_name = r.req("person_name", text_at_most(100));
+    let id_number = r.req("id_number", cell::id_number);
+    let phone = r.opt("phone", cell::phone);
+    let category = r.req("category", vocab(AssignmentCategory::parse));
+    let mode = r.req("mode", vocab(AssignmentMode::parse));
+    let recipient = r.req("recipient_code", recipient_code);
+    let host_unit = r.req("host_unit", text_at_most(200));
+    let post = r.opt("post", text_at_most(200));
+    let arrival = r.req("arrival_date", cell::date);
+    let return_date = r.req("return_date", cell::date);
+    let appraisal = r.opt("appraisal", text_at_most(200));
+    Some(AssignmentIn {
+        at: r.at,
+        supporter: supporter?,
+        batch,
+        person_name: person_name?,
+        id_number: id_number?,
+        phone,
+        category: category?,
+        mode: mode?,
+        recipient: recipient?,
+        host_unit: host_unit?,
+        post,
+        arrival: arrival?,
+        return_date: return_date?,
+        appraisal,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookalikes_are_masked() {
+        assert_eq!(
+            mask_lookalikes("张三 11010519491231002X 13812345678"),
+            "张三 1101**********002X 138****5678"
+        );
+        assert_eq!(mask_lookalikes("沪援〔2024〕12号"), "沪援〔2024〕12号");
+        assert_eq!(mask_lookalikes("653125"), "653125");
+    }
 }

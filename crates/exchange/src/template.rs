@@ -43,12 +43,16 @@ pub fn template(kind: Kind) -> Result<Workbook, ExchangeError> {
             "{zh_need}\nEnglish: {en_h} ({en_need})\nkey: {key}\n{zh}\n{en}",
             zh_need = if col.required {
                 "必填"
+            } else if col.ty == ColumnType::BatchNumber {
+                "选填（留空表示不属于任何批次）"
             } else {
                 "选填（留空则保留原值）"
             },
             en_h = col.en,
             en_need = if col.required {
                 "required"
+            } else if col.ty == ColumnType::BatchNumber {
+                "optional; blank means no batch"
             } else {
                 "optional; blank keeps the stored value"
             },
@@ -61,11 +65,17 @@ pub fn template(kind: Kind) -> Result<Workbook, ExchangeError> {
         let width = match col.ty {
             ColumnType::Text => 30.0,
             ColumnType::Amount | ColumnType::Date => 16.0,
+            ColumnType::IdNumber => 22.0,
             _ => 14.0,
         };
         sheet.set_column_width(c, width)?;
         match col.ty {
-            ColumnType::Code | ColumnType::Text | ColumnType::Period => {
+            // ID numbers and phones as text: a number cell keeps only 15 digits.
+            ColumnType::Code
+            | ColumnType::Text
+            | ColumnType::Period
+            | ColumnType::IdNumber
+            | ColumnType::Phone => {
                 sheet.set_column_format(c, &text)?;
             }
             ColumnType::Date => {
@@ -107,7 +117,7 @@ pub fn template(kind: Kind) -> Result<Workbook, ExchangeError> {
         ),
         &title,
     )?;
-    let lines = [
+    let mut lines = vec![
         "1. 在第一个工作表中从第2行起每行填写一条记录；表头（第1行）可以是中文、英文或键名，列的顺序不限。",
         "   Fill in one record per row from row 2 of the first sheet. Headers (row 1) may be Chinese, English or the key, in any order.",
         "2. 橙色表头为必填列，蓝色表头为选填列；选填列留空时保留系统中已有的值（新记录取默认值）。",
@@ -121,6 +131,14 @@ pub fn template(kind: Kind) -> Result<Workbook, ExchangeError> {
         "6. 重复导入同一文件不会产生重复记录：记录按自然键（项目编号；资金按项目、类型、日期和文号；指标按项目、名称和期间）更新。",
         "   Importing the same file again creates no duplicates: records are matched by natural key (project code; transactions by project, type, date and document number; indicators by project, name and period).",
     ];
+    if kind == Kind::Assignments {
+        lines.extend([
+            "7. 干部人才按支援方、批次和身份证号码识别（批次留空也是一种取值）；批次须为该支援方已登记的批次，到岗日期须在批次期限内。",
+            "   Assignments are matched by supporter, batch and ID number (a blank batch is a value of its own); a batch must be one the supporter registered, and the arrival date must fall within its term.",
+            "8. 身份证号码和手机号码属于个人信息：导入后加密存储，错误报告中只显示脱敏后的号码。身份证号码列须为文本格式。",
+            "   ID numbers and phones are personal data: they are stored encrypted, and error reports show them masked. Keep the ID-number column formatted as text.",
+        ]);
+    }
     for (i, line) in lines.iter().enumerate() {
         help.write_string(i as u32 + 2, 0, *line)?;
     }

@@ -4,6 +4,7 @@
 //! workbook and the open-data package. Each runs on a fresh SQLite file and,
 //! when `YUANJIANG_TEST_POSTGRES` is set, on a fresh PostgreSQL database.
 
+mod assignments;
 mod bad_files;
 mod formats;
 mod idempotence;

@@ -388,19 +388,24 @@ async fn resolve(
 }
 
 /// Whether the request carries `expected` in the CSRF header or, for a
-/// URL-encoded form, in the `csrf_token` field. Reading the form consumes
-/// the body, so the request is handed back rebuilt.
+/// URL-encoded form, in the `csrf_token` field, or, for a multipart form,
+/// in its first field `csrf_token`. Reading the body consumes it, so the
+/// request is handed back rebuilt.
 async fn check_csrf(req: Request, expected: &Secret) -> (bool, Request) {
     let header = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
     if let Some(token) = header {
         return (expected.matches(token), req);
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        return check_multipart_csrf(req, expected).await;
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return (false, req);
     }
     let (parts, body) = req.into_parts();
@@ -409,6 +414,83 @@ async fn check_csrf(req: Request, expected: &Secret) -> (bool, Request) {
     };
     let passed = form_field(&bytes, CSRF_FIELD).is_some_and(|t| expected.matches(&t));
     (passed, Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// How much of a multipart body [`check_multipart_csrf`] reads to find its
+/// first field: far more than a token needs, far less than an upload.
+const MULTIPART_PEEK_BYTES: usize = 64 * 1024;
+
+/// The CSRF check of an upload form, which without script cannot set the
+/// header: the form's first field must be `csrf_token`. Only the start of
+/// the body is read (up to [`MULTIPART_PEEK_BYTES`]); the chunks read are
+/// put back in front of the rest, which streams on to the handler as sent,
+/// so a 64 MB upload is never held here.
+async fn check_multipart_csrf(req: Request, expected: &Secret) -> (bool, Request) {
+    use futures_util::StreamExt;
+
+    let (parts, body) = req.into_parts();
+    let mut rest = body.into_data_stream();
+    let mut head: Vec<Bytes> = Vec::new();
+    let mut read = 0usize;
+    let mut broken = false;
+    while read < MULTIPART_PEEK_BYTES {
+        match rest.next().await {
+            Some(Ok(chunk)) => {
+                read += chunk.len();
+                head.push(chunk);
+            }
+            Some(Err(_)) => {
+                broken = true;
+                break;
+            }
+            None => break,
+        }
+    }
+    let mut peek = Vec::with_capacity(read.min(MULTIPART_PEEK_BYTES));
+    for chunk in &head {
+        let room = MULTIPART_PEEK_BYTES - peek.len();
+        peek.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    let passed = !broken && first_multipart_field_matches(&parts.headers, peek, expected).await;
+    let rebuilt =
+        futures_util::stream::iter(head.into_iter().map(Ok::<Bytes, axum::Error>)).chain(rest);
+    (
+        passed,
+        Request::from_parts(parts, Body::from_stream(rebuilt)),
+    )
+}
+
+/// Whether the multipart body starting with `peek` opens with the field
+/// `csrf_token` holding `expected`.
+async fn first_multipart_field_matches(
+    headers: &HeaderMap,
+    peek: Vec<u8>,
+    expected: &Secret,
+) -> bool {
+    use axum::extract::{FromRequest, Multipart};
+
+    let Some(content_type) = headers.get(CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(probe) = Request::builder()
+        .header(CONTENT_TYPE, content_type)
+        .body(Body::from(peek))
+    else {
+        return false;
+    };
+    let Ok(mut form) = Multipart::from_request(probe, &()).await else {
+        return false;
+    };
+    let Ok(Some(field)) = form.next_field().await else {
+        return false;
+    };
+    if field.name() != Some(CSRF_FIELD) {
+        return false;
+    }
+    field
+        .text()
+        .await
+        .is_ok_and(|token| expected.matches(token.trim()))
 }
 
 /// A field of a URL-encoded form.

@@ -68,6 +68,9 @@ pub struct Bulletin {
     pub paid_without_progress: Vec<FlaggedProject>,
     /// Projects whose funds have been idle for more than six months.
     pub idle_funds: Vec<FlaggedProject>,
+    /// Acceptance without documents (验收无文件): accepted projects with no
+    /// acceptance report attached; the amount is the project's aid funds.
+    pub accepted_without_report: Vec<FlaggedProject>,
 }
 
 fn rows(stats: Vec<yuanjiang_store::FundStatRow>, name: impl Fn(&str) -> String) -> Vec<Row> {
@@ -195,6 +198,7 @@ pub async fn build(
         eighty_eighty,
         paid_without_progress: store.paid_without_progress(&scope, as_of).await?,
         idle_funds: store.idle_funds(&scope, as_of).await?,
+        accepted_without_report: store.accepted_without_report(&scope, as_of).await?,
     })
 }
 
@@ -377,10 +381,18 @@ impl Bulletin {
                     .map_or_else(|| "—".into(), |d| d.to_string())
             ));
         }
-        out.push(
-            "验收无资料预警：附件功能尚未上线，暂不能判断 / Acceptance without documents: not checked until attachments exist"
-                .into(),
-        );
+        out.push(format!(
+            "已验收但无验收报告的项目 Projects accepted without an acceptance report: {}",
+            self.accepted_without_report.len()
+        ));
+        for p in self.accepted_without_report.iter().take(200) {
+            out.push(format!(
+                "  {} {} 援疆资金 {} 万元，未上传验收报告",
+                p.code,
+                p.name,
+                wan(p.amount)
+            ));
+        }
         out
     }
 

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod bulletin;
+pub mod cache;
 pub mod demo;
 mod error;
 pub mod metrics;
@@ -36,6 +37,8 @@ pub struct AppState {
     /// runs (the binary starts it in the background), then kept in step by
     /// every project write.
     pub search: ProjectIndex,
+    /// Responses kept for the current write version.
+    pub cache: cache::ResponseCache,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             // An in-memory index with a fixed schema: it cannot fail but
             // for a broken build, so this is a start-up check.
             search: ProjectIndex::new().expect("in-memory search index"),
+            cache: cache::ResponseCache::default(),
         }
     }
 }
@@ -128,6 +132,7 @@ pub fn app_with(state: AppState, auth_config: auth::AuthConfig) -> Router {
         .route("/api/v1/pairings", get(api::pairings))
         .route("/api/v1/stats/funds", get(api::fund_stats))
         .route("/metrics", get(metrics::metrics))
+        .merge(api::openapi::routes())
         .merge(api::export::routes())
         .merge(api::attachments::routes())
         .merge(auth::routes())

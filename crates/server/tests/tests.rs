@@ -2,8 +2,10 @@
 //! over a real store with seeded demo data, on SQLite and on PostgreSQL
 //! when `YUANJIANG_TEST_POSTGRES` is set.
 
+mod attachments;
 mod audit;
 mod auth;
+mod exchange_web;
 mod personnel;
 mod read_api;
 mod support;

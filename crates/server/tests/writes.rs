@@ -56,6 +56,26 @@ async fn send(
     if_match: Option<String>,
     body: Option<Value>,
 ) -> (StatusCode, Value, Option<String>) {
+    send_to(
+        &AppState::new(store.clone()),
+        method,
+        uri,
+        token,
+        if_match,
+        body,
+    )
+    .await
+}
+
+/// [`send`] to an app with the given state, so that requests share its caches.
+async fn send_to(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    if_match: Option<String>,
+    body: Option<Value>,
+) -> (StatusCode, Value, Option<String>) {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -70,10 +90,7 @@ async fn send(
         None => req.body(Body::empty()),
     }
     .expect("request");
-    let response = app(AppState::new(store.clone()))
-        .oneshot(req)
-        .await
-        .expect("response");
+    let response = app(state.clone()).oneshot(req).await.expect("response");
     let status = response.status();
     let etag = response
         .headers()
@@ -763,4 +780,70 @@ async fn admins_create_and_disable_accounts_from_the_page() {
             .expect("exists")
             .disabled
     );
+}
+
+/// One app serving many requests keeps the project answer between them:
+/// it must follow every write and still check each caller's scope.
+async fn cached_answers_follow_writes(store: &Store) {
+    let cast = tokens(store).await;
+    let token = |name: &str| {
+        cast.iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, t)| t.clone())
+    };
+    let (gd, sh) = (token("gd"), token("sh"));
+    let state = AppState::new(store.clone());
+    let (status, _, _) = send_to(
+        &state,
+        "POST",
+        "/api/v1/projects",
+        gd.as_deref(),
+        None,
+        Some(project_json("YJ2026-44-77001", "缓存校验项目")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let uri = "/api/v1/projects/YJ2026-44-77001";
+    let (status, first, etag) = send_to(&state, "GET", uri, gd.as_deref(), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first["transactions"].as_array().map(Vec::len), Some(0));
+    assert_eq!(etag.as_deref(), Some("\"v1\""));
+    // The cached answer is not served out of scope, nor to the public.
+    let (status, _, _) = send_to(&state, "GET", uri, sh.as_deref(), None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = send_to(&state, "GET", uri, None, None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A write moves the answer on: the new transaction and the new name show.
+    let (status, _, _) = send_to(
+        &state,
+        "POST",
+        &format!("{uri}/transactions"),
+        gd.as_deref(),
+        None,
+        Some(json!({"fund_type": "commitment", "amount": 123_456, "date": "2026-03-01", "document_no": "粤援〔2026〕77号"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, after, _) = send_to(&state, "GET", uri, gd.as_deref(), None, None).await;
+    assert_eq!(after["transactions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(after["fund_chain"]["planned"], 123_456);
+    let mut edited = project_json("YJ2026-44-77001", "改名后的项目");
+    edited["code"] = Value::Null;
+    let (status, _, _) = send_to(&state, "PUT", uri, gd.as_deref(), etag, Some(edited)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, renamed, etag) = send_to(&state, "GET", uri, gd.as_deref(), None, None).await;
+    assert_eq!(renamed["project"]["name"], "改名后的项目");
+    assert_eq!(etag.as_deref(), Some("\"v2\""));
+}
+
+#[tokio::test]
+async fn cached_answers_follow_writes_on_both_backends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    cached_answers_follow_writes(&sqlite_store(dir.path()).await.expect("sqlite")).await;
+    if let Some(store) = postgres_store("cached_answers_follow_writes")
+        .await
+        .expect("postgres")
+    {
+        cached_answers_follow_writes(&store).await;
+    }
 }

@@ -43,6 +43,14 @@ pub enum StoreError {
     /// The field key is unusable, or personal data did not decrypt.
     #[error(transparent)]
     FieldCrypto(#[from] crate::CryptoError),
+    /// An attachment file could not be written or read (the cause is for the log only).
+    #[error("attachment file {path}: {source}")]
+    File {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// A stored value could not be read back as its domain type.
     #[error("corrupt value in {column}: {value}")]
     Corrupt {

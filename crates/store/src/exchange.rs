@@ -15,10 +15,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, QueryBuilder};
-use yuanjiang_domain::{Fen, FundTransaction, FundType, Pairing, Project, ProjectState};
+use yuanjiang_domain::personnel::mask_id_number;
+use yuanjiang_domain::{
+    Assignment, AssignmentCategory, AssignmentMode, Fen, FundTransaction, FundType, Pairing,
+    Project, ProjectState,
+};
 
 use crate::audit::AuditEntry;
+use crate::crypto::FieldKey;
 use crate::parties::key;
+use crate::personnel::{ID_NUMBER_COLUMN, PHONE_COLUMN, open_value};
 use crate::projects::{PROJECT_COLUMNS, ProjectRecord};
 use crate::rollup::{Parts, RollupDelta};
 use crate::sql::{Param, Sql, bind_params};
@@ -75,6 +81,100 @@ pub struct StoredIndicator {
     pub target: f64,
     /// Actual values by period.
     pub values: Vec<(String, f64)>,
+}
+
+/// A stored assignment as an import sees it: in clear, for comparison
+/// only; its `Debug` masks the ID number and shows no phone.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredAssignment {
+    /// Row id.
+    pub id: i64,
+    /// Version for optimistic concurrency.
+    pub row_version: i64,
+    /// The assignment, its ID number and phone decrypted.
+    pub assignment: Assignment,
+}
+
+impl std::fmt::Debug for StoredAssignment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = &self.assignment;
+        f.debug_struct("StoredAssignment")
+            .field("id", &self.id)
+            .field("row_version", &self.row_version)
+            .field("supporter_code", &a.supporter_code)
+            .field("batch_number", &a.batch_number)
+            .field("id_number", &a.id_number.as_deref().map(mask_id_number))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A rotation batch as an import checks it: its term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchTerm {
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Last day.
+    pub end_date: NaiveDate,
+}
+
+#[derive(FromRow)]
+struct StoredAssignmentRecord {
+    id: i64,
+    row_version: i64,
+    supporter_code: String,
+    batch_number: Option<i32>,
+    person_name: String,
+    id_number: Option<String>,
+    phone: Option<String>,
+    id_number_enc: Option<String>,
+    phone_enc: Option<String>,
+    category: String,
+    mode: String,
+    recipient_code: String,
+    host_unit: String,
+    post: String,
+    arrival_date: NaiveDate,
+    return_date: NaiveDate,
+    appraisal: Option<String>,
+}
+
+impl StoredAssignmentRecord {
+    /// Decrypts the personal data the way every read does (`personnel::open_value`).
+    fn into_stored(self, field_key: &FieldKey) -> Result<StoredAssignment> {
+        Ok(StoredAssignment {
+            id: self.id,
+            row_version: self.row_version,
+            assignment: Assignment {
+                category: key(
+                    "assignments.category",
+                    &self.category,
+                    AssignmentCategory::parse,
+                )?,
+                mode: key("assignments.mode", &self.mode, AssignmentMode::parse)?,
+                id_number: open_value(
+                    field_key,
+                    ID_NUMBER_COLUMN,
+                    self.id_number_enc.as_deref(),
+                    self.id_number,
+                )?,
+                phone: open_value(
+                    field_key,
+                    PHONE_COLUMN,
+                    self.phone_enc.as_deref(),
+                    self.phone,
+                )?,
+                supporter_code: self.supporter_code,
+                batch_number: self.batch_number.and_then(|n| u32::try_from(n).ok()),
+                person_name: self.person_name,
+                recipient_code: self.recipient_code,
+                host_unit: self.host_unit,
+                post: self.post,
+                arrival_date: self.arrival_date,
+                return_date: self.return_date,
+                appraisal: self.appraisal,
+            },
+        })
+    }
 }
 
 /// A new project to insert, with the prefecture it rolls up to.
@@ -237,6 +337,8 @@ struct ExportIndicatorRecord {
 /// [`ImportTx::finish`] rolls everything back.
 pub struct ImportTx {
     tx: Tx,
+    /// Seals and opens personal data (assignments).
+    field_key: FieldKey,
     /// Roll-up key parts of every project read or written, by row id.
     parts: HashMap<i64, Parts>,
     /// Roll-up changes, applied at [`ImportTx::finish`].
@@ -248,6 +350,7 @@ impl Store {
     pub async fn begin_import(&self) -> Result<ImportTx> {
         Ok(ImportTx {
             tx: self.begin().await?,
+            field_key: self.field_key.clone(),
             parts: HashMap::new(),
             delta: RollupDelta::default(),
         })
@@ -399,7 +502,7 @@ impl Store {
     /// Row counts and sums that change with any write an import makes, to
     /// show that a refused import left the database as it was.
     pub async fn exchange_fingerprint(&self) -> Result<Vec<(&'static str, i64)>> {
-        const QUERIES: [(&str, &str); 9] = [
+        const QUERIES: [(&str, &str); 11] = [
             ("projects", "SELECT COUNT(*) FROM projects"),
             (
                 "project_versions",
@@ -416,6 +519,11 @@ impl Store {
             ),
             ("indicators", "SELECT COUNT(*) FROM indicators"),
             ("indicator_values", "SELECT COUNT(*) FROM indicator_values"),
+            ("assignments", "SELECT COUNT(*) FROM assignments"),
+            (
+                "assignment_versions",
+                "SELECT CAST(COALESCE(SUM(row_version), 0) AS BIGINT) FROM assignments",
+            ),
             ("import_history", "SELECT COUNT(*) FROM import_history"),
             ("audit_log", "SELECT COUNT(*) FROM audit_log"),
         ];
@@ -874,6 +982,88 @@ impl ImportTx {
             .execute(&mut **t)
             .await?;
         });
+        Ok(())
+    }
+
+    /// Every rotation batch, by supporter and number.
+    pub async fn batches(&mut self) -> Result<HashMap<(String, u32), BatchTerm>> {
+        let rows: Vec<(String, i32, NaiveDate, NaiveDate)> = on_tx!(self.tx, t, Db => {
+            sqlx::query_as("SELECT supporter_code, number, start_date, end_date FROM batches")
+                .fetch_all(&mut **t)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|(s, n, start_date, end_date)| {
+                let n = u32::try_from(n).ok()?;
+                Some((
+                    (s, n),
+                    BatchTerm {
+                        start_date,
+                        end_date,
+                    },
+                ))
+            })
+            .collect())
+    }
+
+    /// The stored assignments of these supporters, their ID numbers and
+    /// phones decrypted (locked on PostgreSQL until the end). ID numbers are
+    /// sealed with a random nonce, so the natural key cannot be looked up in
+    /// SQL: the importer matches on the decrypted values in memory.
+    pub async fn assignments(&mut self, supporters: &[&str]) -> Result<Vec<StoredAssignment>> {
+        let lock = matches!(self.tx, Tx::Postgres(_));
+        let mut out = Vec::new();
+        for chunk in supporters.chunks(CHUNK) {
+            let records: Vec<StoredAssignmentRecord> = on_tx!(self.tx, t, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT id, row_version, supporter_code, batch_number, person_name, id_number, phone, \
+                     id_number_enc, phone_enc, category, mode, recipient_code, host_unit, post, \
+                     arrival_date, return_date, appraisal FROM assignments WHERE supporter_code IN (",
+                );
+                let mut list = qb.separated(", ");
+                for c in chunk {
+                    list.push_bind(*c);
+                }
+                qb.push(") ORDER BY id");
+                if lock {
+                    qb.push(" FOR UPDATE");
+                }
+                qb.build_query_as().fetch_all(&mut **t).await?
+            });
+            for r in records {
+                out.push(r.into_stored(&self.field_key)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Inserts an assignment through the API's own write (`writes::insert_assignment_row`):
+    /// the ID number and phone are sealed exactly as there. Returns its id.
+    pub async fn insert_assignment(&mut self, a: &Assignment) -> Result<i64> {
+        crate::writes::insert_assignment_row(&mut self.tx, &self.field_key, a).await
+    }
+
+    /// Replaces a stored assignment's fields (`writes::update_assignment_row`)
+    /// and moves its version on, refusing if it moved since it was read.
+    pub async fn update_assignment(
+        &mut self,
+        stored: &StoredAssignment,
+        a: &Assignment,
+    ) -> Result<()> {
+        let changed = crate::writes::update_assignment_row(
+            &mut self.tx,
+            &self.field_key,
+            stored.id,
+            stored.row_version,
+            a,
+        )
+        .await?;
+        if changed != 1 {
+            return Err(StoreError::VersionMismatch {
+                current: stored.row_version + 1,
+            });
+        }
         Ok(())
     }
 

@@ -41,6 +41,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use attachments::{ATTACHMENTS_DIR_ENV, Attachment, StepRef, default_attachment_dir};
 pub use audit::{
     AuditBreak, AuditEntry, AuditFilter, AuditRecord, AuditVerdict, BreakReason, GENESIS_HASH,
     MAX_AUDIT_PAGE,
@@ -131,6 +132,8 @@ pub struct Store {
     field_key: FieldKey,
     /// Recent statistics answers, valid while the data version stands.
     stats_cache: stats::StatsCache,
+    /// Where attachment files are stored (see `attachments.rs`).
+    attachment_dir: std::sync::Arc<std::path::Path>,
 }
 
 impl Store {
@@ -174,6 +177,7 @@ impl Store {
             pool,
             field_key,
             stats_cache: stats::StatsCache::default(),
+            attachment_dir: attachments::default_attachment_dir(settings).into(),
         };
         store.migrate().await?;
         store.load_reference_data().await?;

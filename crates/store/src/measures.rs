@@ -188,7 +188,8 @@ pub struct FlaggedProject {
     pub name: String,
     /// Supporter code.
     pub supporter_code: String,
-    /// The amount that raised the flag (paid, or the idle balance), in fen.
+    /// The amount that raised the flag, in fen: paid, the idle balance, or
+    /// (acceptance without documents) the project's aid funds.
     pub amount: Fen,
     /// The last payment or expenditure on or before the as-of day, if any.
     pub last_activity: Option<NaiveDate>,
@@ -298,5 +299,67 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Acceptance without documents (验收无文件): projects that have passed
+    /// acceptance (验收 and every state after it, as counted by the
+    /// acceptance rate) without an acceptance report (验收报告) uploaded by
+    /// the end of `as_of` (UTC). The project's state is its current one.
+    pub async fn accepted_without_report(
+        &self,
+        filter: &ProjectFilter,
+        as_of: NaiveDate,
+    ) -> Result<Vec<FlaggedProject>> {
+        let mut sql = Sql::new(
+            "SELECT p.code, p.name, p.supporter_code, p.aid_funds FROM projects p WHERE p.state IN (",
+        );
+        let accepted: Vec<String> = ProjectState::ALL
+            .iter()
+            .filter(|s| s.is_accepted())
+            .map(|s| sql.param(crate::sql::Param::Text(s.key().to_owned())))
+            .collect();
+        sql.push(&accepted.join(", "));
+        sql.push(")");
+        let unbounded = ProjectFilter {
+            year: None,
+            as_of: None,
+            ..filter.clone()
+        };
+        unbounded.push_conditions(&mut sql, "p.year");
+        let report = sql.param(crate::sql::Param::Text(
+            yuanjiang_domain::AttachmentKind::AcceptanceReport
+                .key()
+                .to_owned(),
+        ));
+        let next_day = as_of.succ_opt().unwrap_or(as_of);
+        let cutoff = match self.backend() {
+            // Stored as RFC 3339 text: every instant of `as_of` sorts before the next day.
+            crate::Backend::Sqlite => sql.param(crate::sql::Param::Text(
+                next_day.format("%Y-%m-%d").to_string(),
+            )),
+            crate::Backend::Postgres => {
+                let n = sql.param(crate::sql::Param::Text(
+                    next_day.format("%Y-%m-%dT00:00:00Z").to_string(),
+                ));
+                format!("CAST({n} AS TIMESTAMPTZ)")
+            }
+        };
+        sql.push(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.project_id = p.id \
+             AND a.kind = {report} AND a.uploaded_at < {cutoff}) ORDER BY p.code"
+        ));
+        let rows: Vec<(String, String, String, i64)> = on_pool!(self, p => {
+            bind_params!(sqlx::query_as(sql.text()), &sql.params).fetch_all(p).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(code, name, supporter_code, aid)| FlaggedProject {
+                code,
+                name,
+                supporter_code,
+                amount: Fen(aid),
+                last_activity: None,
+            })
+            .collect())
     }
 }

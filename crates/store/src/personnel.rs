@@ -118,7 +118,7 @@ pub(crate) fn seal(
 
 /// Decrypts a stored value, preferring the encrypted column; the plaintext
 /// column is read only for rows written by an older version since open.
-fn open_value(
+pub(crate) fn open_value(
     key: &FieldKey,
     column: &'static str,
     sealed: Option<&str>,

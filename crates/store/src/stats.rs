@@ -129,6 +129,17 @@ impl Store {
         Ok(version)
     }
 
+    /// The write version: the number of the newest audit entry. Every write
+    /// appends one in its own transaction, so a response built at this
+    /// version stays right until it moves on, on every node sharing the
+    /// database.
+    pub async fn write_version(&self) -> Result<i64> {
+        let version: i64 = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetch_one(p).await?
+        });
+        Ok(version)
+    }
+
     /// A serialised answer remembered for `key` at data version `version`.
     pub fn cached_answer(&self, key: &str, version: i64) -> Option<std::sync::Arc<[u8]>> {
         let entries = self.stats_cache.answers.read().ok()?;

@@ -676,31 +676,8 @@ impl Store {
         a: &yuanjiang_domain::Assignment,
     ) -> Result<i64> {
         a.validate()?;
-        let (id_enc, phone_enc) = crate::personnel::seal(&self.field_key, a)?;
         let mut tx = self.begin().await?;
-        let id: i64 = on_tx!(tx, t, Db => {
-            sqlx::query_scalar(
-                "INSERT INTO assignments (supporter_code, batch_number, person_name, id_number_enc, phone_enc, \
-                 category, mode, recipient_code, host_unit, post, arrival_date, return_date, appraisal) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-            )
-            .bind(&a.supporter_code)
-            .bind(a.batch_number.and_then(|n| i32::try_from(n).ok()))
-            .bind(&a.person_name)
-            .bind(id_enc)
-            .bind(phone_enc)
-            .bind(a.category.key())
-            .bind(a.mode.key())
-            .bind(&a.recipient_code)
-            .bind(&a.host_unit)
-            .bind(&a.post)
-            .bind(a.arrival_date)
-            .bind(a.return_date)
-            .bind(&a.appraisal)
-            .fetch_one(&mut **t)
-            .await
-            .map_err(|e| reference_error(e, "supporter or recipient of the assignment"))?
-        });
+        let id = insert_assignment_row(&mut tx, &self.field_key, a).await?;
         tx.append_audit(&AuditEntry {
             actor: &actor.name,
             action: "create",
@@ -735,35 +712,9 @@ impl Store {
         a: &yuanjiang_domain::Assignment,
     ) -> Result<i64> {
         a.validate()?;
-        let (id_enc, phone_enc) = crate::personnel::seal(&self.field_key, a)?;
         let mut tx = self.begin().await?;
-        let changed: u64 = on_tx!(tx, t, Db => {
-            sqlx::query(
-                "UPDATE assignments SET supporter_code = $1, batch_number = $2, person_name = $3, \
-                 id_number_enc = $4, phone_enc = $5, id_number = NULL, phone = NULL, category = $6, mode = $7, \
-                 recipient_code = $8, host_unit = $9, post = $10, arrival_date = $11, return_date = $12, \
-                 appraisal = $13, row_version = row_version + 1 WHERE id = $14 AND row_version = $15",
-            )
-            .bind(&a.supporter_code)
-            .bind(a.batch_number.and_then(|n| i32::try_from(n).ok()))
-            .bind(&a.person_name)
-            .bind(id_enc)
-            .bind(phone_enc)
-            .bind(a.category.key())
-            .bind(a.mode.key())
-            .bind(&a.recipient_code)
-            .bind(&a.host_unit)
-            .bind(&a.post)
-            .bind(a.arrival_date)
-            .bind(a.return_date)
-            .bind(&a.appraisal)
-            .bind(id)
-            .bind(expected_version)
-            .execute(&mut **t)
-            .await
-            .map_err(|e| reference_error(e, "supporter or recipient of the assignment"))?
-            .rows_affected()
-        });
+        let changed =
+            update_assignment_row(&mut tx, &self.field_key, id, expected_version, a).await?;
         if changed != 1 {
             let current: Option<i64> = on_tx!(tx, t, Db => {
                 sqlx::query_scalar("SELECT row_version FROM assignments WHERE id = $1")
@@ -788,6 +739,83 @@ impl Store {
         tx.commit().await?;
         Ok(expected_version + 1)
     }
+}
+
+/// Inserts an assignment, its ID number and phone sealed with `key`
+/// (`personnel::seal`); the one INSERT of assignments, shared by the API's
+/// writes and imports. Returns the row id.
+pub(crate) async fn insert_assignment_row(
+    tx: &mut Tx,
+    key: &crate::FieldKey,
+    a: &yuanjiang_domain::Assignment,
+) -> Result<i64> {
+    let (id_enc, phone_enc) = crate::personnel::seal(key, a)?;
+    let id: i64 = on_tx!(*tx, t, Db => {
+        sqlx::query_scalar(
+            "INSERT INTO assignments (supporter_code, batch_number, person_name, id_number_enc, phone_enc, \
+             category, mode, recipient_code, host_unit, post, arrival_date, return_date, appraisal) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        )
+        .bind(&a.supporter_code)
+        .bind(a.batch_number.and_then(|n| i32::try_from(n).ok()))
+        .bind(&a.person_name)
+        .bind(id_enc)
+        .bind(phone_enc)
+        .bind(a.category.key())
+        .bind(a.mode.key())
+        .bind(&a.recipient_code)
+        .bind(&a.host_unit)
+        .bind(&a.post)
+        .bind(a.arrival_date)
+        .bind(a.return_date)
+        .bind(&a.appraisal)
+        .fetch_one(&mut **t)
+        .await
+        .map_err(|e| reference_error(e, "supporter or recipient of the assignment"))?
+    });
+    Ok(id)
+}
+
+/// Replaces an assignment's fields if its version is still
+/// `expected_version`, sealing the ID number and phone with `key` and
+/// clearing any legacy plaintext; moves the version on. Shared by the API's
+/// writes and imports. Returns the rows changed (0 when the version moved).
+pub(crate) async fn update_assignment_row(
+    tx: &mut Tx,
+    key: &crate::FieldKey,
+    id: i64,
+    expected_version: i64,
+    a: &yuanjiang_domain::Assignment,
+) -> Result<u64> {
+    let (id_enc, phone_enc) = crate::personnel::seal(key, a)?;
+    let changed: u64 = on_tx!(*tx, t, Db => {
+        sqlx::query(
+            "UPDATE assignments SET supporter_code = $1, batch_number = $2, person_name = $3, \
+             id_number_enc = $4, phone_enc = $5, id_number = NULL, phone = NULL, category = $6, mode = $7, \
+             recipient_code = $8, host_unit = $9, post = $10, arrival_date = $11, return_date = $12, \
+             appraisal = $13, row_version = row_version + 1 WHERE id = $14 AND row_version = $15",
+        )
+        .bind(&a.supporter_code)
+        .bind(a.batch_number.and_then(|n| i32::try_from(n).ok()))
+        .bind(&a.person_name)
+        .bind(id_enc)
+        .bind(phone_enc)
+        .bind(a.category.key())
+        .bind(a.mode.key())
+        .bind(&a.recipient_code)
+        .bind(&a.host_unit)
+        .bind(&a.post)
+        .bind(a.arrival_date)
+        .bind(a.return_date)
+        .bind(&a.appraisal)
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut **t)
+        .await
+        .map_err(|e| reference_error(e, "supporter or recipient of the assignment"))?
+        .rows_affected()
+    });
+    Ok(changed)
 }
 
 /// A foreign-key failure named as a rule, so the client hears which reference is wrong.

@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use yuanjiang_domain::Viewer;
 use yuanjiang_exchange::{
-    ExportFormat, ExportOptions, ImportOptions, Kind, Limits, Progress, import, parse_filter,
-    template, write_error_workbook,
+    ExportFormat, ExportOptions, ImportOptions, Kind, Limits, PeopleExport, PersonalDataExport,
+    Progress, import, parse_assignment_filter, parse_filter, template, write_error_workbook,
 };
 use yuanjiang_store::{Scope, Store};
 
@@ -22,7 +22,9 @@ pub struct ImportArgs {
     file: PathBuf,
     /// What the file holds; `all` imports every recognised sheet of a
     /// workbook in one go (projects first, so transactions may refer to them).
-    #[arg(long, value_parser = ["projects", "transactions", "indicators", "all"])]
+    /// Assignments are keyed by supporter, batch and ID number; their ID
+    /// numbers and phones are stored encrypted and reported masked.
+    #[arg(long, value_parser = ["projects", "transactions", "indicators", "assignments", "all"])]
     kind: String,
     /// Check everything and report, but write nothing.
     #[arg(long)]
@@ -49,7 +51,7 @@ pub struct ImportArgs {
 #[derive(clap::Args)]
 pub struct TemplateArgs {
     /// Which template.
-    #[arg(long, value_parser = ["projects", "transactions", "indicators"])]
+    #[arg(long, value_parser = ["projects", "transactions", "indicators", "assignments"])]
     kind: String,
     /// Where to write it (.xlsx).
     #[arg(short, long)]
@@ -62,13 +64,19 @@ pub struct ExportArgs {
     #[command(flatten)]
     db: crate::DbArg,
     /// Which list.
-    #[arg(long, value_parser = ["projects", "transactions", "indicators", "pairings"],
+    #[arg(long, value_parser = ["projects", "transactions", "indicators", "pairings", "assignments"],
           required_unless_present = "open_data")]
     what: Option<String>,
+    /// Assignments: ID numbers and phones `masked` (the default) or `full`.
+    /// `full` (needed to import the file back) requires `--as` a user who may
+    /// see personal data: the region, or the sending front command.
+    #[arg(long, value_parser = ["masked", "full"], default_value = "masked", value_name = "HOW")]
+    personal_data: String,
     /// File format; by default taken from the output file's extension.
     #[arg(long, value_parser = ["csv", "xlsx", "json"])]
     format: Option<String>,
-    /// A filter as in the API, e.g. `supporter=31`, `year=2024`, `xpcc=false` (repeatable).
+    /// A filter as in the API, e.g. `supporter=31`, `year=2024`, `xpcc=false`
+    /// (repeatable); assignments take `supporter`, `recipient` and `batch`.
     #[arg(long = "filter", value_name = "NAME=VALUE")]
     filters: Vec<String>,
     /// Where to write the file.
@@ -95,6 +103,19 @@ async fn viewer(store: &Store, name: &str) -> anyhow::Result<Viewer> {
         bail!("user {name:?} is disabled / 用户“{name}”已停用");
     }
     Ok(Viewer::User(user.principal))
+}
+
+/// A rule's refusal as the command line prints it: both languages and the code.
+fn bilingual(e: yuanjiang_domain::DomainError) -> anyhow::Error {
+    anyhow::anyhow!("{} / {} [{}]", e.zh, e.en, e.code)
+}
+
+/// An export's failure, a refusal by the rules printed in both languages.
+fn export_error(e: yuanjiang_exchange::ExchangeError) -> anyhow::Error {
+    match e {
+        yuanjiang_exchange::ExchangeError::Invalid(d) => bilingual(d),
+        other => other.into(),
+    }
 }
 
 fn bar_style(template: &str) -> ProgressStyle {
@@ -269,11 +290,30 @@ pub async fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or("csv"),
         )?,
     };
-    let mut filter = parse_filter(what, &args.filters)?;
+    let personal_data = PersonalDataExport::parse(&args.personal_data).map_err(bilingual)?;
+    if personal_data == PersonalDataExport::Full && what != Kind::Assignments {
+        bail!(
+            "--personal-data applies to --what assignments only / --personal-data 只适用于 --what assignments"
+        );
+    }
+    let (mut filter, mut people) = if what == Kind::Assignments {
+        let people = PeopleExport {
+            filter: parse_assignment_filter(&args.filters).map_err(bilingual)?,
+            personal_data,
+            viewer: None,
+        };
+        (yuanjiang_store::ProjectFilter::default(), people)
+    } else {
+        (
+            parse_filter(what, &args.filters).map_err(bilingual)?,
+            PeopleExport::default(),
+        )
+    };
     if let Some(name) = &args.as_user {
         let viewer = viewer(&store, name).await?;
         filter.published_only = viewer == Viewer::Public;
         filter.scope = Scope::of(&viewer);
+        people.viewer = Some(viewer);
     }
     let options = ExportOptions {
         what,
@@ -285,11 +325,19 @@ pub async fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     bar.set_style(bar_style(
         "{spinner} export {pos}/{len} [{bar:40}] {percent}% {elapsed_precise} eta {eta}",
     ));
-    let rows = yuanjiang_exchange::export(&store, &options, output, &mut |done, total| {
+    let mut on_page = |done: u64, total: u64| {
         bar.set_length(total.max(done));
         bar.set_position(done);
-    })
-    .await?;
+    };
+    let rows = if what == Kind::Assignments {
+        yuanjiang_exchange::export_assignments(&store, &options, &people, output, &mut on_page)
+            .await
+            .map_err(export_error)?
+    } else {
+        yuanjiang_exchange::export(&store, &options, output, &mut on_page)
+            .await
+            .map_err(export_error)?
+    };
     bar.finish_and_clear();
     store.close().await;
     let elapsed = started.elapsed().as_secs_f64();

@@ -52,6 +52,10 @@ enum Command {
         /// the login rate limit.
         #[arg(long, env = "YUANJIANG_TRUST_PROXY")]
         trust_proxy: bool,
+        /// Directory of attachment files (default: beside the SQLite file,
+        /// or ./attachments under the data directory for PostgreSQL).
+        #[arg(long, env = "YUANJIANG_ATTACHMENTS_DIR")]
+        attachments_dir: Option<std::path::PathBuf>,
     },
     /// Apply database migrations and load reference data, then exit.
     Migrate {
@@ -97,7 +101,7 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
-    /// Import projects, transactions or indicators from xlsx, xls, ods or CSV (all or nothing).
+    /// Import projects, transactions, indicators or assignments from xlsx, xls, ods or CSV (all or nothing).
     Import(exchange::ImportArgs),
     /// Write an xlsx import template with drop-down lists and instructions.
     Template(exchange::TemplateArgs),
@@ -159,8 +163,13 @@ async fn main() -> anyhow::Result<ExitCode> {
             demo,
             secure_cookies,
             trust_proxy,
+            attachments_dir,
         } => {
-            let store = open(&db).await?;
+            let mut store = open(&db).await?;
+            if let Some(dir) = attachments_dir {
+                store = store.with_attachment_dir(dir);
+            }
+            tracing::info!(dir = %store.attachment_dir().display(), "attachment files");
             if demo {
                 demo::load_if_empty(&store).await?;
                 users::demo_accounts(&store).await?;

@@ -49,14 +49,17 @@ pub async fn run(args: &ReportArgs) -> anyhow::Result<()> {
     std::fs::write(&args.output, bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     eprintln!(
-        "{} written in {:.2} s ({} warnings: 80/80 {}, paid without progress {}, idle funds {})",
+        "{} written in {:.2} s ({} warnings: 80/80 {}, paid without progress {}, \
+         accepted without a report {}, idle funds {})",
         args.output.display(),
         started.elapsed().as_secs_f64(),
         bulletin.eighty_eighty.len()
             + bulletin.paid_without_progress.len()
+            + bulletin.accepted_without_report.len()
             + bulletin.idle_funds.len(),
         bulletin.eighty_eighty.len(),
         bulletin.paid_without_progress.len(),
+        bulletin.accepted_without_report.len(),
         bulletin.idle_funds.len()
     );
     store.close().await;

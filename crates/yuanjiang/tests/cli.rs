@@ -459,3 +459,145 @@ fn backup_while_writing_and_restore_round_trip() {
         "and nothing was replaced"
     );
 }
+
+/// Runs `yuanjiang` with `args` and returns its stdout, failing on an error exit.
+fn stdout_of(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_yuanjiang"))
+        .args(args)
+        .env("YUANJIANG_LOG", "warn")
+        // A PostgreSQL store would otherwise write its key file here.
+        .env(
+            yuanjiang_store::KEY_ENV,
+            yuanjiang_store::testing::TEST_FIELD_KEY,
+        )
+        .output()
+        .expect("run yuanjiang");
+    assert!(
+        out.status.success(),
+        "yuanjiang {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn evaluation_and_bulletin_are_identical_on_postgresql() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let Some(pg) = runtime
+        .block_on(yuanjiang_store::testing::postgres_url(
+            "evaluation_and_bulletin_on_postgresql",
+        ))
+        .expect("create the PostgreSQL database")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = format!("sqlite://{}", dir.path().join("e.db").display());
+    let mut answers = Vec::new();
+    for (i, db) in [&sqlite, &pg].into_iter().enumerate() {
+        let db = db.as_str();
+        stdout_of(&[
+            "demo",
+            "--db",
+            db,
+            "--scale",
+            "small",
+            "--seed",
+            "5",
+            "--as-of",
+            "2026-11-29",
+        ]);
+        let evaluate = |method: &str| {
+            stdout_of(&[
+                "evaluate",
+                "--db",
+                db,
+                "--year",
+                "2024",
+                "--unit",
+                "supporter",
+                "--method",
+                method,
+                "--json",
+            ])
+        };
+        let topsis: serde_json::Value =
+            serde_json::from_slice(&evaluate("entropy-topsis")).expect("json");
+        let entropy: serde_json::Value =
+            serde_json::from_slice(&evaluate("entropy")).expect("json");
+        assert!(topsis["units"].as_array().expect("units").len() >= 3);
+        // A saved run reproduces exactly on this backend too.
+        let saved = Command::new(env!("CARGO_BIN_EXE_yuanjiang"))
+            .args([
+                "evaluate",
+                "--db",
+                db,
+                "--year",
+                "2024",
+                "--unit",
+                "prefecture",
+                "--method",
+                "entropy-topsis",
+                "--save",
+                "--json",
+            ])
+            .env("YUANJIANG_LOG", "warn")
+            .env(
+                yuanjiang_store::KEY_ENV,
+                yuanjiang_store::testing::TEST_FIELD_KEY,
+            )
+            .output()
+            .expect("run");
+        assert!(
+            saved.status.success(),
+            "{}",
+            String::from_utf8_lossy(&saved.stderr)
+        );
+        let err = String::from_utf8_lossy(&saved.stderr);
+        let id = err
+            .split("saved as run ")
+            .nth(1)
+            .and_then(|s| s.split(';').next())
+            .expect("run id")
+            .trim()
+            .to_owned();
+        let first: serde_json::Value = serde_json::from_slice(&saved.stdout).expect("json");
+        let again: serde_json::Value = serde_json::from_slice(&stdout_of(&[
+            "evaluate", "--db", db, "--rerun", &id, "--json",
+        ]))
+        .expect("json");
+        assert_eq!(first, again, "rerun on backend {i}");
+        let html = dir.path().join(format!("monthly-{i}.html"));
+        stdout_of(&[
+            "report",
+            "--db",
+            db,
+            "--kind",
+            "monthly",
+            "--as-of",
+            "2025-06-30",
+            "-o",
+            html.to_str().expect("path"),
+        ]);
+        let page = std::fs::read_to_string(&html).expect("html");
+        assert!(page.contains("<svg"), "the bulletin has its charts");
+        answers.push((topsis, entropy, first, page));
+    }
+    let (sqlite_answer, pg_answer) = (&answers[0], &answers[1]);
+    assert_eq!(
+        sqlite_answer.0, pg_answer.0,
+        "entropy-TOPSIS differs between backends"
+    );
+    assert_eq!(
+        sqlite_answer.1, pg_answer.1,
+        "entropy weights differ between backends"
+    );
+    assert_eq!(
+        sqlite_answer.2, pg_answer.2,
+        "prefecture evaluation differs between backends"
+    );
+    assert_eq!(
+        sqlite_answer.3, pg_answer.3,
+        "the bulletin differs between backends"
+    );
+}

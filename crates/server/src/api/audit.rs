@@ -61,6 +61,7 @@ fn entry_json(r: AuditRecord) -> Value {
 
 /// `GET /api/v1/audit?entity=&key=&actor=&limit=&cursor=`: entries in chain
 /// order, filtered and cursor-paged.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "oversight", params(("entity" = Option<String>, Query, description = "Entity, e.g. project"), ("key" = Option<String>, Query, description = "The entity's key"), ("actor" = Option<String>, Query, description = "Who"), query::PagingParams), responses((status = 200, description = "`{items, next_cursor}`, newest first; auditors and administrators only"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -85,6 +86,7 @@ pub async fn list(
 
 /// `GET /api/v1/audit/verify`: checks the whole chain, as `yuanjiang audit
 /// verify` does, and answers the first bad entry or the count and head hash.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "oversight", responses((status = 200, description = "`intact` with the count and head hash, or `broken` with the first bad entry"), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
     caller: Caller,

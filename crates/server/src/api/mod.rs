@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod export;
+pub mod openapi;
 pub mod personnel;
 pub(crate) mod query;
 pub mod writes;
@@ -19,11 +20,13 @@ use serde_json::{Map, Value, json};
 use yuanjiang_domain::{Action, FundChain, FundRates, Owner, Viewer};
 use yuanjiang_store::{ProjectFilter, Scope, StatDimension};
 
+use crate::cache::{Cached, CachedOwner};
 use crate::{ApiError, AppState, Caller};
 
 pub use query::FILTER_PARAMS;
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
+#[utoipa::path(get, path = "/healthz", tag = "system", security(()), responses((status = 200, description = "The database answers"), (status = 503, description = "The database does not answer")))]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))),
@@ -45,21 +48,54 @@ pub(crate) fn scoped(mut filter: ProjectFilter, caller: &Caller) -> ProjectFilte
 }
 
 /// `GET /api/v1/projects`: the registry, filtered and cursor-paged.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "registry", params(query::FilterParams, query::PagingParams), responses((status = 200, description = "`{items, next_cursor}`: the projects the caller may see"), (status = 400, description = "A bad field (code names it)", body = openapi::ErrorBody)))]
 pub async fn projects(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let mut allowed = FILTER_PARAMS.to_vec();
     allowed.extend(["limit", "cursor"]);
     query::only(&params, &allowed)?;
     let filter = scoped(query::filter(&params)?, &caller);
     let (limit, cursor) = query::paging(&params)?;
-    let page = state.store.projects(&filter, cursor, limit).await?;
-    Ok(Json(json!({
-        "items": page.items,
-        "next_cursor": page.next_cursor,
-    })))
+    // The scoped filter decides the answer, so callers with the same scope
+    // share it until the next write.
+    let version = state.store.write_version().await?;
+    let key = format!("projects:{filter:?}|{cursor:?}|{limit}");
+    let cached = match state.cache.get(&key, version) {
+        Some(hit) => hit,
+        None => {
+            let page = state.store.projects(&filter, cursor, limit).await?;
+            let body = serde_json::to_vec(&json!({
+                "items": page.items,
+                "next_cursor": page.next_cursor,
+            }))
+            .map_err(|e| ApiError::internal(&e))?;
+            state.cache.put(
+                key,
+                version,
+                Cached {
+                    body: body.into(),
+                    etag: None,
+                    owner: None,
+                },
+            )
+        }
+    };
+    Ok(json_body(cached.body.clone()))
+}
+
+/// A serialised JSON answer.
+fn json_body(body: axum::body::Bytes) -> axum::response::Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// The fund chain as the API shows it: gross steps, refunds, and the rates.
@@ -82,26 +118,54 @@ fn chain_json(chain: &FundChain) -> Map<String, Value> {
 
 /// `GET /api/v1/projects/{code}`: one project with its transactions, fund
 /// chain, state history and indicators.
+#[utoipa::path(get, path = "/api/v1/projects/{code}", tag = "registry", params(("code" = String, Path, description = "Project code (项目编号)")), responses((status = 200, description = "The project with its transactions, fund chain and rates, history, indicators and approvals; ETag header"), (status = 404, description = "Absent, or out of the caller's scope", body = openapi::ErrorBody)))]
 pub async fn project(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<axum::response::Response, ApiError> {
     let not_found = || ApiError::not_found("项目", "project");
-    let row = state.store.project(&code).await?.ok_or_else(not_found)?;
+    // Read before building, so an entry is never newer-labelled than its data.
+    let version = state.store.write_version().await?;
+    let key = format!("project:{code}");
+    let cached = match state.cache.get(&key, version) {
+        Some(hit) => hit,
+        None => {
+            let built = project_answer(&state, &code).await?.ok_or_else(not_found)?;
+            state.cache.put(key, version, built)
+        }
+    };
+    let Some(o) = &cached.owner else {
+        return Err(not_found());
+    };
     let owner = Owner {
-        supporter_code: &row.project.supporter_code,
-        recipient_code: &row.project.recipient_code,
-        published: row.project.published,
+        supporter_code: &o.supporter_code,
+        recipient_code: &o.recipient_code,
+        published: o.published,
+    };
+    if !caller.0.may(Action::Read, owner, o.parent.as_deref()) {
+        // Out of scope answers exactly like absent, so nothing leaks.
+        return Err(not_found());
+    }
+    let mut response = json_body(cached.body.clone());
+    if let Some(etag) = &cached.etag {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ETAG, etag.clone());
+    }
+    Ok(response)
+}
+
+/// Builds the answer of `GET /api/v1/projects/{code}` for any caller who
+/// may read it; `None` when there is no such project.
+async fn project_answer(state: &AppState, code: &str) -> Result<Option<Cached>, ApiError> {
+    let Some(row) = state.store.project(code).await? else {
+        return Ok(None);
     };
     let parent = state
         .store
         .supporter_parent(&row.project.supporter_code)
         .await?;
-    if !caller.0.may(Action::Read, owner, parent.as_deref()) {
-        // Out of scope answers exactly like absent, so nothing leaks.
-        return Err(not_found());
-    }
     let transactions = state.store.project_transactions(row.id).await?;
     let txns: Vec<_> = transactions.iter().map(|t| t.transaction.clone()).collect();
     let chain = FundChain::sum(&txns);
@@ -120,22 +184,29 @@ pub async fn project(
         })
         .collect();
     let approvals = state.store.approval_steps(row.id).await?;
-    let etag = writes::etag(row.row_version);
-    Ok((
-        [(axum::http::header::ETAG, etag)],
-        Json(json!({
-            "project": row,
-            "approvals": approvals,
-            "fund_chain": chain_json(&chain),
-            "transactions": transactions,
-            "history": history,
-            "indicators": indicators,
-        })),
-    )
-        .into_response())
+    let body = serde_json::to_vec(&json!({
+        "project": row,
+        "approvals": approvals,
+        "fund_chain": chain_json(&chain),
+        "transactions": transactions,
+        "history": history,
+        "indicators": indicators,
+    }))
+    .map_err(|e| ApiError::internal(&e))?;
+    Ok(Some(Cached {
+        body: body.into(),
+        etag: Some(writes::etag(row.row_version)),
+        owner: Some(CachedOwner {
+            supporter_code: row.project.supporter_code.clone(),
+            recipient_code: row.project.recipient_code.clone(),
+            published: row.project.published,
+            parent,
+        }),
+    }))
 }
 
 /// `GET /api/v1/parties`: supporters and recipient units (townships with `?townships=true`).
+#[utoipa::path(get, path = "/api/v1/parties", tag = "reference", params(("townships" = Option<bool>, Query, description = "Include townships among the recipients")), responses((status = 200, description = "`{supporters, recipients}`"), (status = 400, description = "A bad parameter", body = openapi::ErrorBody)))]
 pub async fn parties(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
@@ -163,6 +234,7 @@ pub async fn parties(
 }
 
 /// `GET /api/v1/pairings`: who supports whom, with validity periods.
+#[utoipa::path(get, path = "/api/v1/pairings", tag = "reference", responses((status = 200, description = "`{items}`: who supports whom, with validity periods")))]
 pub async fn pairings(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
@@ -181,6 +253,7 @@ struct StatsAnswer {
 
 /// `GET /api/v1/stats/funds?by=supporter,category,year`: the fund chain
 /// and its rates by any combination of dimensions, with the grand total.
+#[utoipa::path(get, path = "/api/v1/stats/funds", tag = "funds", params(query::FilterParams, ("by" = Option<String>, Query, description = "Comma-separated dimensions: supporter, recipient, level, category, year, month")), responses((status = 200, description = "`{by, rows, total}`: the fund chain and its rates per group, and the grand total"), (status = 400, description = "A bad field (code names it)", body = openapi::ErrorBody)))]
 pub async fn fund_stats(
     State(state): State<AppState>,
     caller: Caller,

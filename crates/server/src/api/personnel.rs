@@ -35,6 +35,7 @@ fn batch(v: &str) -> Result<u32, ApiError> {
 }
 
 /// `GET /api/v1/assignments?supporter=&recipient=&batch=&limit=&cursor=`.
+#[utoipa::path(get, path = "/api/v1/assignments", tag = "personnel", params(("supporter" = Option<String>, Query, description = "Supporter code"), ("recipient" = Option<String>, Query, description = "Recipient code"), ("batch" = Option<u32>, Query, description = "Batch number (批次)"), query::PagingParams), responses((status = 200, description = "`{items, next_cursor}`, personal data masked unless the role needs it"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody)))]
 pub async fn assignments(
     State(state): State<AppState>,
     caller: Caller,

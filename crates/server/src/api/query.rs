@@ -166,3 +166,47 @@ pub fn dimensions(params: &HashMap<String, String>) -> Result<Vec<StatDimension>
     }
     Ok(dims)
 }
+
+/// The registry's filter parameters, as the OpenAPI document lists them
+/// (a test checks the names against [`FILTER_PARAMS`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FilterParams {
+    /// Supporter code: GB/T 2260 province code, or an 18-character unified social credit code (援助方).
+    supporter: Option<String>,
+    /// Recipient code: GB/T 2260 division code or an XPCC code `XPCC-NN` (受援地).
+    recipient: Option<String>,
+    /// Project category key.
+    #[param(schema_with = super::openapi::category)]
+    category: Option<String>,
+    /// Lifecycle state key.
+    #[param(schema_with = super::openapi::project_state)]
+    state: Option<String>,
+    /// Plan year (2000–2100); for fund statistics, the transaction's year.
+    #[param(minimum = 2000, maximum = 2100)]
+    year: Option<i32>,
+    /// In the annual plan (计划内).
+    in_plan: Option<bool>,
+    /// Continued from an earlier year (续建).
+    continued: Option<bool>,
+    /// At the grassroots (县及以下).
+    grassroots: Option<bool>,
+    /// Livelihood project (民生).
+    livelihood: Option<bool>,
+    /// Recipient is an XPCC division (兵团).
+    xpcc: Option<bool>,
+}
+
+/// Cursor paging.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PagingParams {
+    /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(minimum = 0)]
+    cursor: Option<i64>,
+}

@@ -146,15 +146,18 @@ async fn permit(
 }
 
 /// A project as clients send it; amounts in fen.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectBody {
     /// Code; required on create, ignored on update (the path names it).
     #[serde(default)]
     code: Option<String>,
     name: String,
+    #[schema(schema_with = super::openapi::category)]
     category: Category,
+    #[schema(schema_with = super::openapi::delivery_mode)]
     delivery_mode: DeliveryMode,
+    #[schema(schema_with = super::openapi::project_kind)]
     kind: ProjectKind,
     year: i32,
     in_plan: bool,
@@ -208,6 +211,7 @@ fn with_etag(status: StatusCode, version: i64, body: Value) -> Response {
 }
 
 /// `POST /api/v1/projects`: a front command drafts a project.
+#[utoipa::path(post, path = "/api/v1/projects", tag = "registry", request_body = ProjectBody, responses((status = 201, description = "The draft project, with its ETag"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody), (status = 403, description = "In scope but without the permission", body = super::openapi::ErrorBody), (status = 409, description = "The rule forbids it now (lifecycle, fund chain, duplicate)", body = super::openapi::ErrorBody)))]
 pub async fn create_project(
     State(state): State<AppState>,
     caller: Caller,
@@ -257,6 +261,7 @@ pub(crate) async fn create_project_as(
 }
 
 /// `PUT /api/v1/projects/{code}`: replaces the editable fields.
+#[utoipa::path(put, path = "/api/v1/projects/{code}", tag = "registry", params(("code" = String, Path, description = "Project code (项目编号)"), ("If-Match" = String, Header, description = "The ETag of the version read")), request_body = ProjectBody, responses((status = 200, description = "The project, with its new ETag"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody), (status = 403, description = "In scope but without the permission", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody), (status = 412, description = "If-Match does not match the current version", body = super::openapi::ErrorBody), (status = 409, description = "The rule forbids it now (lifecycle, fund chain, duplicate)", body = super::openapi::ErrorBody)))]
 pub async fn update_project(
     State(state): State<AppState>,
     caller: Caller,
@@ -307,15 +312,17 @@ pub(crate) async fn update_project_as(
 }
 
 /// A lifecycle change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateBody {
+    #[schema(schema_with = super::openapi::project_state)]
     to: ProjectState,
     #[serde(default)]
     reason: String,
 }
 
 /// `POST /api/v1/projects/{code}/state`: moves the project along its lifecycle.
+#[utoipa::path(post, path = "/api/v1/projects/{code}/state", tag = "registry", params(("code" = String, Path, description = "Project code (项目编号)"), ("If-Match" = String, Header, description = "The ETag of the version read")), request_body = StateBody, responses((status = 200, description = "The project in its new state"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody), (status = 403, description = "In scope but without the permission", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody), (status = 412, description = "If-Match does not match the current version", body = super::openapi::ErrorBody), (status = 409, description = "The rule forbids it now (lifecycle, fund chain, duplicate)", body = super::openapi::ErrorBody)))]
 pub async fn change_state(
     State(state): State<AppState>,
     caller: Caller,
@@ -350,9 +357,10 @@ pub(crate) async fn change_state_as(
 }
 
 /// A fund transaction as clients send it; the amount in fen.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransactionBody {
+    #[schema(schema_with = super::openapi::fund_type)]
     fund_type: FundType,
     amount: i64,
     date: NaiveDate,
@@ -375,6 +383,7 @@ impl TransactionBody {
 }
 
 /// `POST /api/v1/projects/{code}/transactions`: records a fund transaction.
+#[utoipa::path(post, path = "/api/v1/projects/{code}/transactions", tag = "funds", params(("code" = String, Path, description = "Project code (项目编号)")), request_body = TransactionBody, responses((status = 201, description = "The stored transaction, with its ETag"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody), (status = 403, description = "In scope but without the permission", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody), (status = 409, description = "The rule forbids it now (lifecycle, fund chain, duplicate)", body = super::openapi::ErrorBody)))]
 pub async fn add_transaction(
     State(state): State<AppState>,
     caller: Caller,
@@ -404,6 +413,7 @@ fn parse_id(id: &str) -> Result<i64, ApiError> {
 }
 
 /// `GET /api/v1/transactions/{id}`: one transaction with its `ETag`.
+#[utoipa::path(get, path = "/api/v1/transactions/{id}", tag = "funds", params(("id" = i64, Path, description = "Transaction id")), responses((status = 200, description = "The transaction, with its ETag"), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody)))]
 pub async fn get_transaction(
     State(state): State<AppState>,
     caller: Caller,
@@ -422,6 +432,7 @@ pub async fn get_transaction(
 }
 
 /// `PUT /api/v1/transactions/{id}`: corrects a transaction (not its type).
+#[utoipa::path(put, path = "/api/v1/transactions/{id}", tag = "funds", params(("id" = i64, Path, description = "Transaction id"), ("If-Match" = String, Header, description = "The ETag of the version read")), request_body = TransactionBody, responses((status = 200, description = "The corrected transaction"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody), (status = 403, description = "In scope but without the permission", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody), (status = 412, description = "If-Match does not match the current version", body = super::openapi::ErrorBody), (status = 409, description = "The rule forbids it now (lifecycle, fund chain, duplicate)", body = super::openapi::ErrorBody)))]
 pub async fn update_transaction(
     State(state): State<AppState>,
     caller: Caller,
@@ -463,7 +474,7 @@ pub async fn update_transaction(
 }
 
 /// An indicator definition.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorBody {
     unit: String,
@@ -472,6 +483,7 @@ pub struct IndicatorBody {
 }
 
 /// `PUT /api/v1/projects/{code}/indicators/{name}`: defines an indicator.
+#[utoipa::path(put, path = "/api/v1/projects/{code}/indicators/{name}", tag = "registry", params(("code" = String, Path, description = "Project code (项目编号)"), ("name" = String, Path, description = "Indicator name (指标名称)")), request_body = IndicatorBody, responses((status = 200, description = "The indicator"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody), (status = 403, description = "In scope but without the permission", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody)))]
 pub async fn put_indicator(
     State(state): State<AppState>,
     caller: Caller,
@@ -492,7 +504,7 @@ pub async fn put_indicator(
 }
 
 /// An indicator's actual value.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueBody {
     actual: f64,
@@ -500,6 +512,7 @@ pub struct ValueBody {
 
 /// `PUT /api/v1/projects/{code}/indicators/{name}/values/{period}`: records
 /// an actual value; replacing one needs `If-Match`.
+#[utoipa::path(put, path = "/api/v1/projects/{code}/indicators/{name}/values/{period}", tag = "registry", params(("code" = String, Path, description = "Project code (项目编号)"), ("name" = String, Path, description = "Indicator name"), ("period" = String, Path, description = "Period, e.g. 2025 or 2025-06"), ("If-Match" = Option<String>, Header, description = "Needed to replace a stored value")), request_body = ValueBody, responses((status = 201, description = "Recorded"), (status = 200, description = "Replaced"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody), (status = 403, description = "In scope but without the permission", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody), (status = 412, description = "If-Match does not match the current version", body = super::openapi::ErrorBody)))]
 pub async fn put_indicator_value(
     State(state): State<AppState>,
     caller: Caller,
@@ -530,15 +543,17 @@ pub async fn put_indicator_value(
 }
 
 /// An approval step.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepBody {
+    #[schema(schema_with = super::openapi::approval_step)]
     step: ApprovalStep,
     #[serde(default)]
     comment: String,
 }
 
 /// `POST /api/v1/projects/{code}/approval`: submit, review, approve or return.
+#[utoipa::path(post, path = "/api/v1/projects/{code}/approval", tag = "workflow", params(("code" = String, Path, description = "Project code (项目编号)"), ("If-Match" = String, Header, description = "The ETag of the version read")), request_body = StepBody, responses((status = 200, description = "The project after the step"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody), (status = 403, description = "In scope but without the permission", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody), (status = 412, description = "If-Match does not match the current version", body = super::openapi::ErrorBody), (status = 409, description = "The rule forbids it now (lifecycle, fund chain, duplicate)", body = super::openapi::ErrorBody)))]
 pub async fn take_step(
     State(state): State<AppState>,
     caller: Caller,
@@ -593,6 +608,7 @@ pub(crate) async fn take_step_as(
 }
 
 /// `GET /api/v1/inbox`: what waits for the caller, oldest first.
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "workflow", responses((status = 200, description = "What waits for the caller, oldest first"), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody)))]
 pub async fn inbox(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let actor = principal(&caller)?;
     let items = state.store.inbox(actor, 500).await?;
@@ -612,7 +628,7 @@ pub async fn inbox(State(state): State<AppState>, caller: Caller) -> Result<Json
 }
 
 /// An assignment as clients send it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentBody {
     supporter_code: String,
@@ -623,7 +639,9 @@ pub struct AssignmentBody {
     id_number: Option<String>,
     #[serde(default)]
     phone: Option<String>,
+    #[schema(schema_with = super::openapi::assignment_category)]
     category: yuanjiang_domain::AssignmentCategory,
+    #[schema(schema_with = super::openapi::assignment_mode)]
     mode: yuanjiang_domain::AssignmentMode,
     recipient_code: String,
     host_unit: String,
@@ -676,6 +694,7 @@ async fn may_on_assignment(
 }
 
 /// `POST /api/v1/assignments`: records a cadre's or professional's posting.
+#[utoipa::path(post, path = "/api/v1/assignments", tag = "personnel", request_body = AssignmentBody, responses((status = 201, description = "The new assignment's id"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody), (status = 403, description = "In scope but without the permission", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody)))]
 pub async fn create_assignment(
     State(state): State<AppState>,
     caller: Caller,
@@ -696,6 +715,7 @@ pub async fn create_assignment(
 }
 
 /// `GET /api/v1/assignments/{id}`: one assignment, masked as the caller's role requires.
+#[utoipa::path(get, path = "/api/v1/assignments/{id}", tag = "personnel", params(("id" = i64, Path, description = "Assignment id")), responses((status = 200, description = "The assignment, personal data masked unless the role needs it"), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody)))]
 pub async fn get_assignment(
     State(state): State<AppState>,
     caller: Caller,
@@ -721,6 +741,7 @@ pub async fn get_assignment(
 }
 
 /// `PUT /api/v1/assignments/{id}`: replaces an assignment (`If-Match` required).
+#[utoipa::path(put, path = "/api/v1/assignments/{id}", tag = "personnel", params(("id" = i64, Path, description = "Assignment id"), ("If-Match" = String, Header, description = "The ETag of the version read")), request_body = AssignmentBody, responses((status = 200, description = "Updated"), (status = 400, description = "A bad field (code names it)", body = super::openapi::ErrorBody), (status = 401, description = "Not signed in", body = super::openapi::ErrorBody), (status = 403, description = "In scope but without the permission", body = super::openapi::ErrorBody), (status = 404, description = "Absent, or out of the caller's scope", body = super::openapi::ErrorBody), (status = 412, description = "If-Match does not match the current version", body = super::openapi::ErrorBody)))]
 pub async fn update_assignment(
     State(state): State<AppState>,
     caller: Caller,

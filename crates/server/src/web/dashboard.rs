@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::http::HeaderValue;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use yuanjiang_domain::rates::ratio;
 use yuanjiang_domain::{Category, Fen, FundChain, FundRates, ProjectState, Viewer};
 use yuanjiang_store::{ProjectCountBy, ProjectFilter, StatDimension};
@@ -16,6 +18,7 @@ use super::charts::{self, Bar, Group};
 use super::format::{self, Names, int, pct, wan, yuan};
 use super::{Chrome, Ctx, WebError, filled, render};
 use crate::AppState;
+use crate::cache::Cached;
 
 /// A headline figure.
 pub struct Figure {
@@ -102,7 +105,43 @@ pub async fn page(
     ctx: Ctx,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    ctx.respond(dashboard(&state, &ctx, filled(params)).await)
+    // The public's dashboard is the same for every visitor: it is built once
+    // per change to the data (the signed-in see their name and form token).
+    if ctx.viewer != Viewer::Public {
+        return ctx.respond(dashboard(&state, &ctx, filled(params)).await);
+    }
+    let result = async {
+        let version = state.store.write_version().await?;
+        let key = format!("dashboard:{}:{}", ctx.lang.tag(), ctx.here);
+        if let Some(hit) = state.cache.get(&key, version) {
+            return Ok(hit);
+        }
+        let page = dashboard(&state, &ctx, filled(params)).await?;
+        let body = axum::body::to_bytes(page.into_body(), usize::MAX)
+            .await
+            .map_err(|e| crate::ApiError::internal(&e))?;
+        Ok(state.cache.put(
+            key,
+            version,
+            Cached {
+                body,
+                etag: None,
+                owner: None,
+            },
+        ))
+    }
+    .await
+    .map(|hit: std::sync::Arc<Cached>| {
+        (
+            [(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            hit.body.clone(),
+        )
+            .into_response()
+    });
+    ctx.respond(result)
 }
 
 /// The registry/stats filter from the dashboard's fields, narrowed to the viewer.

@@ -8,8 +8,8 @@
 //! an icon under `/assets/`, charts as inline SVG drawn here. There is no
 //! script at all, so the strict Content-Security-Policy below allows none.
 
-pub(crate) mod charts;
 mod attachments;
+pub(crate) mod charts;
 mod dashboard;
 mod evaluation;
 mod exchange;
@@ -196,6 +196,9 @@ impl Chrome {
                 nav.push(("/inbox", "nav.inbox"));
             }
             nav.push(("/personnel", "nav.personnel"));
+            if exchange::may_import(&ctx.viewer) {
+                nav.push(("/import", "nav.import"));
+            }
         }
         nav.push(("/pairings", "nav.pairings"));
         if matches!(&ctx.viewer, Viewer::User(p) if matches!(p.role, Role::Region | Role::Auditor | Role::Admin))

@@ -72,6 +72,8 @@ struct ProjectsPage {
     next_href: Option<String>,
     first_href: Option<String>,
     export_href: String,
+    downloads: Vec<super::exchange::Download>,
+    transaction_downloads: Vec<super::exchange::Download>,
     selects: Vec<Select>,
     sorts: Vec<Opt>,
     dirs: Vec<Opt>,
@@ -220,6 +222,7 @@ async fn registry(
         .collect();
     export.push(("limit", "1000"));
     let export_href = format!("/api/v1/projects?{}", format::query_string(export));
+    let (downloads, transaction_downloads) = super::exchange::downloads(lang, &api_params);
 
     let current = |k: &str| params.get(k);
     let years: Vec<(String, String)> = (2010..=Utc::now()
@@ -352,6 +355,8 @@ async fn registry(
         next_href,
         first_href,
         export_href,
+        downloads,
+        transaction_downloads,
         selects,
         sorts: options(sort_items, Some(&chosen_sort)),
         dirs: options(
@@ -521,6 +526,7 @@ struct ProjectPage {
     next_states: Vec<Opt>,
     fund_types: Vec<Opt>,
     steps: Vec<StepButton>,
+    attachments: super::attachments::Section,
     fb: Feedback,
 }
 
@@ -535,7 +541,8 @@ pub async fn project(
     ctx.respond(project_page(&state, &ctx, &code, Feedback::default(), flash).await)
 }
 
-fn beijing(t: chrono::DateTime<Utc>) -> String {
+/// A UTC time as Beijing time (UTC+8), to the minute.
+pub(super) fn beijing(t: chrono::DateTime<Utc>) -> String {
     let tz = chrono::FixedOffset::east_opt(8 * 3600);
     tz.map_or_else(
         || t.format("%Y-%m-%d %H:%M").to_string(),
@@ -849,6 +856,7 @@ pub async fn project_page(
             })
         })
         .collect();
+    let attachments = super::attachments::section(state, ctx, &row, can_edit, &fb).await?;
     let status = if fb.form.is_empty() {
         StatusCode::OK
     } else {
@@ -880,6 +888,7 @@ pub async fn project_page(
         next_states,
         fund_types,
         steps,
+        attachments,
         fb,
     };
     let mut response = render(&page)?;
