@@ -352,6 +352,38 @@ fn read_file(
     ))
 }
 
+/// What [`parse_rows`] found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowsRead {
+    /// The file's format.
+    pub format: Format,
+    /// Rows read from every sheet.
+    pub rows: u64,
+    /// Records parsed, of every kind.
+    pub records: usize,
+    /// Problems found, personal data masked as in the report.
+    pub issues: Vec<Issue>,
+}
+
+/// Reads and parses a file's rows as [`import`] does before it looks at the
+/// store: the pure part, which the fuzz targets (`fuzz/`) drive with
+/// arbitrary bytes. A file refused as a whole gives its one issue.
+// The `Issue` is a refused file's one report, on the cold path.
+#[allow(clippy::result_large_err)]
+pub fn parse_rows(bytes: &[u8], options: &ImportOptions) -> Result<RowsRead, Issue> {
+    let (format, mut read) = read_file(bytes, options, &mut |_| {})?;
+    mask_personal_data(&mut read.issues, &read.sheets);
+    Ok(RowsRead {
+        format,
+        rows: read.rows_read,
+        records: read.projects.len()
+            + read.transactions.len()
+            + read.indicators.len()
+            + read.assignments.len(),
+        issues: read.issues.list,
+    })
+}
+
 /// Whether `to` can be reached from `from` along the lifecycle of `kind`.
 fn reachable(from: ProjectState, to: ProjectState, kind: ProjectKind) -> bool {
     let mut seen = vec![from];

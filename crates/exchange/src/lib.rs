@@ -33,7 +33,10 @@ pub use export::{
     ExportFormat, ExportOptions, PeopleExport, PersonalDataExport, export, export_assignments,
     parse_assignment_filter, parse_filter,
 };
-pub use import::{Counts, ImportOptions, ImportReport, Progress, SheetSummary, import, sm3_hex};
+pub use import::{
+    Counts, ImportOptions, ImportReport, Progress, RowsRead, SheetSummary, import, parse_rows,
+    sm3_hex,
+};
 pub use issue::{Issue, MAX_ISSUES};
 pub use open_data::{OpenDataSummary, open_data};
 pub use parse::PersonalColumn;

@@ -9,10 +9,9 @@ pub mod bulletin;
 pub mod cache;
 pub mod demo;
 mod error;
+pub mod listen;
 pub mod metrics;
 pub mod web;
-
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -133,6 +132,7 @@ pub fn app_with(state: AppState, auth_config: auth::AuthConfig) -> Router {
         .route("/api/v1/stats/funds", get(api::fund_stats))
         .route("/metrics", get(metrics::metrics))
         .merge(api::openapi::routes())
+        .merge(api::records::routes())
         .merge(api::export::routes())
         .merge(api::attachments::routes())
         .merge(auth::routes())
@@ -150,8 +150,10 @@ pub fn app_with(state: AppState, auth_config: auth::AuthConfig) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            listen::REQUEST_TIMEOUT,
         ))
+        // The limit layers above answer bare text; clients get our JSON.
+        .layer(axum::middleware::map_response(listen::limit_answer_as_json))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }

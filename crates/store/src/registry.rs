@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::{FromRow, Row};
-use yuanjiang_domain::{AssignmentCategory, Batch, Viewer};
+use yuanjiang_domain::{AssignmentCategory, Batch, Fen, Plan, PlanKind, Viewer};
 
 use crate::parties::key;
 use crate::projects::{PROJECT_COLUMNS, ProjectRecord};
@@ -147,6 +147,20 @@ struct SummaryRecord {
 }
 
 #[derive(FromRow)]
+struct PlanRecord {
+    kind: String,
+    supporter_code: String,
+    recipient_code: String,
+    start_year: i32,
+    end_year: i32,
+    version: i32,
+    amount: i64,
+    grassroots_amount: i64,
+    livelihood_amount: i64,
+    note: String,
+}
+
+#[derive(FromRow)]
 struct BatchRecord {
     supporter_code: String,
     number: i32,
@@ -272,6 +286,62 @@ impl Store {
             out
         });
         Ok(rows)
+    }
+
+    /// Plan versions (five-year and annual), optionally of one supporter
+    /// (with those under it), one recipient (with everything under it) and
+    /// covering one year; by supporter, recipient, start year and version.
+    pub async fn plans(
+        &self,
+        supporter: Option<&str>,
+        recipient: Option<&str>,
+        year: Option<i32>,
+    ) -> Result<Vec<Plan>> {
+        let mut sql = Sql::new(
+            "SELECT pl.kind, pl.supporter_code, pl.recipient_code, pl.start_year, pl.end_year, \
+             pl.version, pl.amount, pl.grassroots_amount, pl.livelihood_amount, pl.note \
+             FROM plans pl JOIN supporters s ON s.code = pl.supporter_code \
+             JOIN recipients r ON r.code = pl.recipient_code WHERE 1 = 1",
+        );
+        if let Some(code) = supporter {
+            let n = sql.param(Param::Text(code.to_owned()));
+            sql.push(&format!(
+                " AND (pl.supporter_code = {n} OR s.parent_code = {n})"
+            ));
+        }
+        if let Some(code) = recipient {
+            let n = sql.param(Param::Text(code.to_owned()));
+            sql.push(&format!(
+                " AND (pl.recipient_code = {n} OR r.parent_code = {n} OR r.prefecture_code = {n})"
+            ));
+        }
+        if let Some(year) = year {
+            let n = sql.param(Param::I32(year));
+            sql.push(&format!(" AND pl.start_year <= {n} AND pl.end_year >= {n}"));
+        }
+        sql.push(
+            " ORDER BY pl.supporter_code, pl.recipient_code, pl.kind, pl.start_year, pl.version",
+        );
+        let records: Vec<PlanRecord> = on_pool!(self, p => {
+            bind_params!(sqlx::query_as(sql.text()), &sql.params).fetch_all(p).await?
+        });
+        records
+            .into_iter()
+            .map(|r| {
+                Ok(Plan {
+                    kind: PlanKind::parse(&r.kind)?,
+                    supporter_code: r.supporter_code,
+                    recipient_code: r.recipient_code,
+                    start_year: r.start_year,
+                    end_year: r.end_year,
+                    version: u32::try_from(r.version).unwrap_or(0),
+                    amount: Fen(r.amount),
+                    grassroots_amount: Fen(r.grassroots_amount),
+                    livelihood_amount: Fen(r.livelihood_amount),
+                    note: r.note,
+                })
+            })
+            .collect()
     }
 
     /// Rotation batches, by supporter and number; only `supporter`'s (and

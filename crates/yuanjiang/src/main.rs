@@ -194,13 +194,9 @@ async fn main() -> anyhow::Result<ExitCode> {
                 ..Default::default()
             };
             let app = yuanjiang_server::app_with(state, auth);
-            // The peer address feeds the login rate limit.
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+            // Header, body and connection limits; the peer address it
+            // attaches feeds the login rate limit.
+            yuanjiang_server::listen::serve(listener, app, shutdown_signal()).await?;
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }

@@ -1,7 +1,8 @@
 //! Export through the API: any list with the API's filters as CSV, xlsx or JSON.
 //!
 //! `GET /api/v1/export/{what}?format=csv|xlsx|json&lang=zh|en&<filters>`,
-//! `what` one of `projects`, `transactions`, `indicators`, `pairings`. The
+//! `what` one of `projects`, `transactions`, `indicators`, `pairings`,
+//! `assignments` (masked per viewer by the exchange crate). The
 //! caller's scope is applied as on `/api/v1/projects` (the public gets
 //! published records). `yuanjiang_exchange::export` writes page by page to
 //! a temporary file, which is then streamed back: no row cap, and memory
@@ -23,7 +24,10 @@ use chrono::Utc;
 use futures_util::StreamExt;
 use tokio_util::io::ReaderStream;
 use yuanjiang_domain::DomainError;
-use yuanjiang_exchange::{ExchangeError, ExportFormat, ExportOptions, Kind};
+use yuanjiang_exchange::{
+    ExchangeError, ExportFormat, ExportOptions, Kind, PeopleExport, PersonalDataExport,
+    parse_assignment_filter,
+};
 
 use super::query::{self, FILTER_PARAMS};
 use crate::{ApiError, AppState, Caller};
@@ -90,28 +94,33 @@ pub(crate) fn options(
     params: &HashMap<String, String>,
     caller: &Caller,
 ) -> Result<ExportOptions, ApiError> {
-    // Only these: an assignments export would carry personal data, whose
-    // masking depends on the viewer, which the exchange crate's filter does
-    // not know.
-    let what = [Kind::Projects, Kind::Transactions, Kind::Indicators, Kind::Pairings]
-        .into_iter()
-        .find(|k| k.key() == what)
-        .ok_or_else(|| {
-            ApiError::bad_parameter(
-                "what",
-                DomainError::new(
-                    "invalid_kind",
-                    format!("导出类型“{what}”无效，可选值：projects、transactions、indicators、pairings"),
-                    format!(
-                        "export kind \"{what}\" is invalid; expected one of: projects, transactions, indicators, pairings"
-                    ),
+    let what = [
+        Kind::Projects,
+        Kind::Transactions,
+        Kind::Indicators,
+        Kind::Pairings,
+        Kind::Assignments,
+    ]
+    .into_iter()
+    .find(|k| k.key() == what)
+    .ok_or_else(|| {
+        ApiError::bad_parameter(
+            "what",
+            DomainError::new(
+                "invalid_kind",
+                format!(
+                    "导出类型“{what}”无效，可选值：projects、transactions、indicators、pairings、assignments"
                 ),
-            )
-        })?;
-    let mut allowed: Vec<&str> = if what == Kind::Pairings {
-        vec!["supporter", "recipient"]
-    } else {
-        FILTER_PARAMS.to_vec()
+                format!(
+                    "export kind \"{what}\" is invalid; expected one of: projects, transactions, indicators, pairings, assignments"
+                ),
+            ),
+        )
+    })?;
+    let mut allowed: Vec<&str> = match what {
+        Kind::Pairings => vec!["supporter", "recipient"],
+        Kind::Assignments => vec!["supporter", "recipient", "batch", "personal_data"],
+        _ => FILTER_PARAMS.to_vec(),
     };
     allowed.extend(["format", "lang"]);
     query::only(params, &allowed)?;
@@ -133,7 +142,13 @@ pub(crate) fn options(
             ));
         }
     };
-    let filter = super::scoped(query::filter(params)?, caller);
+    // `batch` and `personal_data` are the assignments' own (see `people`).
+    let registry_params: HashMap<String, String> = params
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "batch" | "personal_data"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let filter = super::scoped(query::filter(&registry_params)?, caller);
     Ok(ExportOptions {
         what,
         format,
@@ -142,8 +157,40 @@ pub(crate) fn options(
     })
 }
 
+/// How assignments are exported for `caller`: their scope, the filters,
+/// and personal data masked unless asked for in full (which the exchange
+/// crate allows only to a viewer who may see it, per record).
+fn people(params: &HashMap<String, String>, caller: &Caller) -> Result<PeopleExport, ApiError> {
+    if caller.0 == yuanjiang_domain::Viewer::Public {
+        return Err(ApiError::not_found("页面", "page"));
+    }
+    let mut pairs = Vec::new();
+    for name in ["supporter", "recipient", "batch"] {
+        if let Some(v) = params.get(name) {
+            let pair = format!("{name}={v}");
+            // Checked one by one, so that the error names its parameter.
+            parse_assignment_filter(std::slice::from_ref(&pair))
+                .map_err(|e| ApiError::bad_parameter(name, e))?;
+            pairs.push(pair);
+        }
+    }
+    let filter =
+        parse_assignment_filter(&pairs).map_err(|e| ApiError::bad_parameter("batch", e))?;
+    let personal_data = match params.get("personal_data") {
+        None => PersonalDataExport::Masked,
+        Some(v) => {
+            PersonalDataExport::parse(v).map_err(|e| ApiError::bad_parameter("personal_data", e))?
+        }
+    };
+    Ok(PeopleExport {
+        viewer: Some(caller.0.clone()),
+        filter,
+        personal_data,
+    })
+}
+
 /// `GET /api/v1/export/{what}`: the list as a file download.
-#[utoipa::path(get, path = "/api/v1/export/{what}", tag = "exchange", params(("what" = String, Path, description = "projects, transactions, indicators or pairings (pairings filter by supporter and recipient only)"), ("format" = Option<String>, Query, description = "csv (UTF-8 with BOM, the default), xlsx or json (amounts in fen)"), ("lang" = Option<String>, Query, description = "zh (Chinese headers and labels, the default) or en (English headers and vocabulary keys)"), query::FilterParams), responses((status = 200, description = "The whole list within the caller's scope as an attachment (Content-Disposition with a UTF-8 filename*), streamed with no row cap"), (status = 400, description = "A bad parameter (field names it)", body = super::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/export/{what}", tag = "exchange", params(("what" = String, Path, description = "projects, transactions, indicators, pairings (filtered by supporter and recipient only) or assignments (supporter, recipient, batch; personal data masked unless personal_data=full and the caller may see it)"), ("batch" = Option<u32>, Query, description = "assignments: batch number"), ("personal_data" = Option<String>, Query, description = "assignments: masked (default) or full"), ("format" = Option<String>, Query, description = "csv (UTF-8 with BOM, the default), xlsx or json (amounts in fen)"), ("lang" = Option<String>, Query, description = "zh (Chinese headers and labels, the default) or en (English headers and vocabulary keys)"), query::FilterParams), responses((status = 200, description = "The whole list within the caller's scope as an attachment (Content-Disposition with a UTF-8 filename*), streamed with no row cap"), (status = 400, description = "A bad parameter (field names it)", body = super::openapi::ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
@@ -153,6 +200,14 @@ pub async fn export(
     let options = match options(&what, &params, &caller) {
         Ok(o) => o,
         Err(e) => return e.into_response(),
+    };
+    let people = if options.what == Kind::Assignments {
+        match people(&params, &caller) {
+            Ok(p) => Some(p),
+            Err(e) => return e.into_response(),
+        }
+    } else {
+        None
     };
     let kind = options.what;
     let ext = extension(options.format);
@@ -166,14 +221,22 @@ pub async fn export(
     tracing::info!(user = caller.0.name(), what = kind.key(), "export");
     download(content_type, disposition, move |path| {
         let handle = tokio::runtime::Handle::current();
-        handle
-            .block_on(yuanjiang_exchange::export(
+        match &people {
+            Some(people) => handle.block_on(yuanjiang_exchange::export_assignments(
+                &store,
+                &options,
+                people,
+                path,
+                &mut |_, _| {},
+            )),
+            None => handle.block_on(yuanjiang_exchange::export(
                 &store,
                 &options,
                 path,
                 &mut |_, _| {},
-            ))
-            .map(|_| ())
+            )),
+        }
+        .map(|_| ())
     })
     .await
 }

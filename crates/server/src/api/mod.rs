@@ -6,7 +6,9 @@ pub mod audit;
 pub mod export;
 pub mod openapi;
 pub mod personnel;
-pub(crate) mod query;
+/// Query-string parsing, public for the fuzz targets (`fuzz/`).
+pub mod query;
+pub mod records;
 pub mod writes;
 
 use std::collections::HashMap;

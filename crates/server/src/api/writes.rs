@@ -30,6 +30,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(crate::listen::request_too_large())
+            }
             Err(rejection) => {
                 let detail = match &rejection {
                     JsonRejection::JsonDataError(e) => e.body_text(),
