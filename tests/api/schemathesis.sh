@@ -46,7 +46,8 @@ status=0
 run() {
   local who="$1"; shift
   echo "== schemathesis as ${who}"
-  if ! "$st_bin" run "${base}/api/v1/openapi.json" \
+  # From the work directory: schemathesis keeps its .hypothesis there.
+  if ! (cd "$work" && "$st_bin" run "${base}/api/v1/openapi.json" \
       --checks not_a_server_error \
       --max-time "$max_time" \
       --workers 2 \
@@ -55,7 +56,7 @@ run() {
       --suppress-health-check all \
       --generation-database none \
       --no-color \
-      "$@"; then
+      "$@"); then
     status=1
   fi
 }

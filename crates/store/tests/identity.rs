@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use yuanjiang_domain::{Principal, Role};
 use yuanjiang_store::testing::{postgres_url, sqlite_store};
-use yuanjiang_store::{AuditFilter, DbSettings, Login, Secret, Store, StoreError, User};
+use yuanjiang_store::{AuditFilter, Login, Secret, Store, StoreError, User};
 
 const PASSWORD: &str = "Kashi-2024-ok";
 
@@ -48,7 +48,8 @@ where
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     story(sqlite_store(dir.path()).await.expect("sqlite store"), url).await;
     if let Some(url) = postgres_url(name).await.expect("postgres") {
-        let store = Store::open(&DbSettings::from_url(&url).expect("url"))
+        // Not `Store::open`: that would write a key file into the source tree.
+        let store = yuanjiang_store::testing::open_postgres(&url)
             .await
             .expect("postgres store");
         story(store, url).await;
