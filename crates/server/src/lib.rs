@@ -75,6 +75,24 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// layer; everything else stays at [`MAX_BODY_BYTES`].
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 
+/// After any request that may have written, the node forgets the write
+/// version it remembered, so that the writer's next read sees its write.
+async fn forget_version_after_writes(
+    axum::extract::State(cache): axum::extract::State<cache::ResponseCache>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let reads_only = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if !reads_only {
+        cache.forget_version();
+    }
+    response
+}
+
 /// Builds the application router with the default sign-in settings.
 pub fn app(state: AppState) -> Router {
     app_with(state, auth::AuthConfig::default())
@@ -138,6 +156,10 @@ pub fn app_with(state: AppState, auth_config: auth::AuthConfig) -> Router {
         .merge(auth::routes())
         .merge(web::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.cache.clone(),
+            forget_version_after_writes,
+        ))
         .fallback(web::fallback)
         // Establishes the caller and checks CSRF for every route and the
         // fallback above: add routes above this line.

@@ -63,7 +63,7 @@ pub async fn projects(
     let (limit, cursor) = query::paging(&params)?;
     // The scoped filter decides the answer, so callers with the same scope
     // share it until the next write.
-    let version = state.store.write_version().await?;
+    let version = state.cache.version(&state.store).await?;
     let key = format!("projects:{filter:?}|{cursor:?}|{limit}");
     let cached = match state.cache.get(&key, version) {
         Some(hit) => hit,
@@ -128,7 +128,7 @@ pub async fn project(
 ) -> Result<axum::response::Response, ApiError> {
     let not_found = || ApiError::not_found("项目", "project");
     // Read before building, so an entry is never newer-labelled than its data.
-    let version = state.store.write_version().await?;
+    let version = state.cache.version(&state.store).await?;
     let key = format!("project:{code}");
     let cached = match state.cache.get(&key, version) {
         Some(hit) => hit,

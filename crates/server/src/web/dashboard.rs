@@ -111,7 +111,7 @@ pub async fn page(
         return ctx.respond(dashboard(&state, &ctx, filled(params)).await);
     }
     let result = async {
-        let version = state.store.write_version().await?;
+        let version = state.cache.version(&state.store).await?;
         let key = format!("dashboard:{}:{}", ctx.lang.tag(), ctx.here);
         if let Some(hit) = state.cache.get(&key, version) {
             return Ok(hit);
