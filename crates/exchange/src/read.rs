@@ -175,6 +175,30 @@ pub fn detect(bytes: &[u8]) -> Result<Format, Issue> {
     })
 }
 
+/// Reads a workbook (xlsx, ods or xls) into `sink`.
+fn read_workbook(
+    format: Format,
+    bytes: &[u8],
+    limits: &Limits,
+    rows: &mut RowCounter<'_>,
+    sink: &mut dyn Sink,
+) -> Result<(), Issue> {
+    match format {
+        Format::Xlsx => read_xlsx(bytes, limits, rows, sink),
+        Format::Ods => {
+            let mut wb: calamine::Ods<_> =
+                calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
+            read_ranges(&mut wb, limits, rows, sink, |_, _| Vec::new())
+        }
+        _ => {
+            let mut wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(unreadable)?;
+            read_ranges(&mut wb, limits, rows, sink, |wb, name| {
+                wb.merge_cells_by_sheet_name(name).unwrap_or_default()
+            })
+        }
+    }
+}
+
 fn unreadable(detail: impl std::fmt::Display) -> Issue {
     Issue::file(
         "unreadable_file",
@@ -325,21 +349,20 @@ pub fn read(
         sheet_rows: 0,
     };
     match format {
-        Format::Xlsx => {
+        Format::Xlsx | Format::Ods | Format::Xls => {
             check_unpacked(bytes, limits)?;
-            read_xlsx(bytes, limits, &mut rows, sink)?;
-        }
-        Format::Ods => {
-            check_unpacked(bytes, limits)?;
-            let mut wb: calamine::Ods<_> =
-                calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
-            read_ranges(&mut wb, limits, &mut rows, sink, |_, _| Vec::new())?;
-        }
-        Format::Xls => {
-            let mut wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(unreadable)?;
-            read_ranges(&mut wb, limits, &mut rows, sink, |wb, name| {
-                wb.merge_cells_by_sheet_name(name).unwrap_or_default()
-            })?;
+            // calamine can panic on crafted workbooks (fuzzing found an
+            // overflow in its cell-reference parser): such a file is refused
+            // as unreadable instead of taking the import, or the server's
+            // worker thread, down with it. The sink's partial rows are
+            // dropped with the error.
+            let workbook = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                read_workbook(format, bytes, limits, &mut rows, &mut *sink)
+            }));
+            match workbook {
+                Ok(result) => result?,
+                Err(_) => return Err(unreadable("the workbook's structure is invalid")),
+            }
         }
         Format::Csv { delimiter, .. } => {
             let (_, text) = decode(bytes)?;

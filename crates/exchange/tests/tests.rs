@@ -9,4 +9,5 @@ mod bad_files;
 mod formats;
 mod idempotence;
 mod open_data;
+mod regressions;
 mod support;

@@ -813,6 +813,9 @@ async fn cached_answers_follow_writes(store: &Store) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _, _) = send_to(&state, "GET", uri, None, None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let stats = "/api/v1/stats/funds?supporter=44";
+    let (_, before, _) = send_to(&state, "GET", stats, gd.as_deref(), None, None).await;
+    let planned_before = before["total"]["planned"].as_i64().expect("planned");
     // A write moves the answer on: the new transaction and the new name show.
     let (status, _, _) = send_to(
         &state,
@@ -827,6 +830,12 @@ async fn cached_answers_follow_writes(store: &Store) {
     let (_, after, _) = send_to(&state, "GET", uri, gd.as_deref(), None, None).await;
     assert_eq!(after["transactions"].as_array().map(Vec::len), Some(1));
     assert_eq!(after["fund_chain"]["planned"], 123_456);
+    let (_, stats_after, _) = send_to(&state, "GET", stats, gd.as_deref(), None, None).await;
+    assert_eq!(
+        stats_after["total"]["planned"].as_i64(),
+        Some(planned_before + 123_456),
+        "the statistics follow the write on the same node"
+    );
     let mut edited = project_json("YJ2026-44-77001", "改名后的项目");
     edited["code"] = Value::Null;
     let (status, _, _) = send_to(&state, "PUT", uri, gd.as_deref(), etag, Some(edited)).await;

@@ -140,25 +140,6 @@ impl Store {
         Ok(version)
     }
 
-    /// A serialised answer remembered for `key` at data version `version`.
-    pub fn cached_answer(&self, key: &str, version: i64) -> Option<std::sync::Arc<[u8]>> {
-        let entries = self.stats_cache.answers.read().ok()?;
-        entries
-            .get(key)
-            .filter(|(v, _)| *v == version)
-            .map(|(_, b)| b.clone())
-    }
-
-    /// Remembers a serialised answer for `key` at data version `version`.
-    pub fn remember_answer(&self, key: String, version: i64, body: std::sync::Arc<[u8]>) {
-        if let Ok(mut entries) = self.stats_cache.answers.write() {
-            if entries.len() >= STATS_CACHE_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(key, (version, body));
-        }
-    }
-
     /// [`Store::fund_stats`] from a given source; `check` and tests compare sources.
     pub async fn fund_stats_from(
         &self,
@@ -245,11 +226,7 @@ type CachedAnswers = std::collections::HashMap<String, (i64, Vec<FundStatRow>)>;
 #[derive(Clone, Default)]
 pub(crate) struct StatsCache {
     entries: std::sync::Arc<std::sync::RwLock<CachedAnswers>>,
-    answers: std::sync::Arc<std::sync::RwLock<CachedBodies>>,
 }
-
-/// Serialised answers by key, each with its data version.
-type CachedBodies = std::collections::HashMap<String, (i64, std::sync::Arc<[u8]>)>;
 
 /// Distinct queries kept before the cache starts afresh.
 const STATS_CACHE_ENTRIES: usize = 512;

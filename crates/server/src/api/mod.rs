@@ -267,23 +267,26 @@ pub async fn fund_stats(
     let filter = scoped(query::filter(&params)?, &caller);
     let by = query::dimensions(&params)?;
     // The serialised answer is kept per (scoped filter, dimensions) for the
-    // current data version: dashboards ask the same questions again and
+    // current write version: dashboards ask the same questions again and
     // again, and building the JSON costs more than the roll-up query.
-    let version = state.store.data_version().await?;
-    let key = format!("{filter:?}|{by:?}");
-    let body = match state.store.cached_answer(&key, version) {
-        Some(body) => body,
+    let version = state.cache.version(&state.store).await?;
+    let key = format!("stats:{filter:?}|{by:?}");
+    let cached = match state.cache.get(&key, version) {
+        Some(hit) => hit,
         None => {
             let body = stats_json(state.store.fund_stats(&filter, &by).await?, by)?;
-            state.store.remember_answer(key, version, body.clone());
-            body
+            state.cache.put(
+                key,
+                version,
+                Cached {
+                    body: axum::body::Bytes::from_owner(body),
+                    etag: None,
+                    owner: None,
+                },
+            )
         }
     };
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        axum::body::Bytes::from_owner(body),
-    )
-        .into_response())
+    Ok(json_body(cached.body.clone()))
 }
 
 /// The statistics answer as JSON bytes.
