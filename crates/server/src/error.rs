@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use yuanjiang_domain::DomainError;
-use yuanjiang_store::StoreError;
+use yuanjiang_store::{StorageRefusal, StoreError};
 
 /// An error answered to an API client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +114,27 @@ impl From<StoreError> for ApiError {
                 en: rule.en,
                 field: None,
             },
+            other if other.storage_refusal().is_some() => {
+                // Logged like any database failure; the client learns that
+                // nothing was written and why, not the driver's words.
+                tracing::error!(error = %other, "the database refused a write");
+                match other.storage_refusal() {
+                    Some(StorageRefusal::Full) => ApiError {
+                        status: StatusCode::INSUFFICIENT_STORAGE,
+                        code: "storage_full",
+                        zh: "数据库存储空间已满，本次操作未写入任何数据；请联系系统管理员".into(),
+                        en: "the database's storage is full; nothing was written. Contact the administrator".into(),
+                        field: None,
+                    },
+                    _ => ApiError {
+                        status: StatusCode::SERVICE_UNAVAILABLE,
+                        code: "storage_read_only",
+                        zh: "数据库当前为只读，本次操作未写入任何数据；请联系系统管理员".into(),
+                        en: "the database is read-only at present; nothing was written. Contact the administrator".into(),
+                        field: None,
+                    },
+                }
+            }
             other => ApiError::internal(&other),
         }
     }

@@ -72,3 +72,35 @@ impl StoreError {
         }
     }
 }
+
+/// Why the database refused to store anything, when it is the storage's
+/// fault rather than the request's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageRefusal {
+    /// The disk (or the database's quota) is full.
+    Full,
+    /// The database file or server is read-only.
+    ReadOnly,
+}
+
+impl StoreError {
+    /// A full disk or a read-only database behind this error, if that is what it is.
+    pub fn storage_refusal(&self) -> Option<StorageRefusal> {
+        let StoreError::Database(sqlx::Error::Database(db)) = self else {
+            return None;
+        };
+        let code = db.code().unwrap_or_default();
+        let message = db.message().to_ascii_lowercase();
+        // SQLite: SQLITE_FULL (13) and SQLITE_READONLY (8) with their
+        // extended codes; PostgreSQL: disk_full (53100) and
+        // read_only_sql_transaction (25006).
+        let primary = code.parse::<i64>().map_or(-1, |c| c & 0xff);
+        if primary == 13 || code == "53100" || message.contains("disk is full") {
+            Some(StorageRefusal::Full)
+        } else if primary == 8 || code == "25006" || message.contains("readonly") {
+            Some(StorageRefusal::ReadOnly)
+        } else {
+            None
+        }
+    }
+}

@@ -50,7 +50,7 @@ pub use backup::restore_sqlite;
 pub use bulk::Bulk;
 pub use check::{ChainBreak, CheckReport};
 pub use crypto::{CryptoError, DATA_DIR_ENV, FieldKey, KEY_ENV, KEY_FILE, KeySource};
-pub use error::StoreError;
+pub use error::{StorageRefusal, StoreError};
 pub use evaluation::{EvaluationRun, EvaluationUnit, INDICATOR_SYSTEM};
 pub use identity::{
     DEMO_PASSWORD, LOCKOUT, Login, MAX_FAILED_LOGINS, NewSession, NewToken, SESSION_ABSOLUTE,
@@ -161,6 +161,14 @@ impl Store {
                 Pool::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(8)
+                        // A COMMIT refused for a full disk can leave the
+                        // connection counting a transaction that SQLite has
+                        // already ended; handing it out again would fail
+                        // every later write on it. Such a connection is
+                        // closed (which ends any transaction) and replaced.
+                        .before_acquire(|conn, _| {
+                            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+                        })
                         .connect_with(options)
                         .await?,
                 )
