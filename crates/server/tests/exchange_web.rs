@@ -648,7 +648,7 @@ async fn exports_hold_the_api_list_in_every_format_within_the_scope() {
         let a = get(&app, Some(&sh), "/api/v1/export/projects?format=pdf").await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST);
         assert!(a.text().contains("\"field\":\"format\""), "{}", a.text());
-        let a = get(&app, Some(&sh), "/api/v1/export/assignments").await;
+        let a = get(&app, Some(&sh), "/api/v1/export/batches").await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST);
         let a = get(&app, Some(&sh), "/api/v1/export/pairings?year=2024").await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST);
