@@ -119,6 +119,12 @@ impl Viewer {
         matches!(self, Viewer::User(p) if matches!(p.role, Role::Auditor | Role::Admin))
     }
 
+    /// Whether the viewer reads across the whole programme: evaluations and
+    /// everyone's import history (the region, auditors, administrators).
+    pub fn sees_whole_programme(&self) -> bool {
+        matches!(self, Viewer::User(p) if matches!(p.role, Role::Region | Role::Auditor | Role::Admin))
+    }
+
     /// Whether the viewer may manage users and tokens.
     pub fn may_administer(&self) -> bool {
         matches!(self, Viewer::User(p) if p.role == Role::Admin)

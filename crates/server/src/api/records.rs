@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use serde_json::{Value, json};
-use yuanjiang_domain::{Action, Owner, Role, Viewer};
+use yuanjiang_domain::{Action, Owner, Viewer};
 
 use super::query;
 use crate::{ApiError, AppState, Caller};
@@ -22,12 +22,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/evaluations", get(evaluations))
         .route("/api/v1/evaluations/{id}", get(evaluation))
         .route("/api/v1/imports", get(imports))
-}
-
-/// Whether the caller is an analyst of the whole programme (the region,
-/// auditors, administrators): the evaluation page's readers.
-fn analyst(viewer: &Viewer) -> bool {
-    matches!(viewer, Viewer::User(p) if matches!(p.role, Role::Region | Role::Auditor | Role::Admin))
 }
 
 fn hidden() -> ApiError {
@@ -133,7 +127,7 @@ pub async fn evaluations(
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    if !analyst(&caller.0) {
+    if !caller.0.sees_whole_programme() {
         return Err(hidden());
     }
     query::only(&params, &[])?;
@@ -167,7 +161,7 @@ pub async fn evaluation(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let absent = || ApiError::not_found("评价记录", "evaluation run");
-    if !analyst(&caller.0) {
+    if !caller.0.sees_whole_programme() {
         return Err(absent());
     }
     let id: i64 = id.parse().map_err(|_| absent())?;
@@ -205,7 +199,7 @@ pub async fn imports(
     };
     query::only(&params, &["limit"])?;
     let (limit, _) = query::paging(&params)?;
-    let all = analyst(&caller.0);
+    let all = caller.0.sees_whole_programme();
     // Others see their own lines only; read more to fill their page.
     let read = if all { limit } else { 1000 };
     let rows = state.store.import_history(read).await?;

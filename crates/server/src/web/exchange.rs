@@ -398,7 +398,7 @@ async fn history(store: &Store, ctx: &Ctx) -> Result<Vec<HistoryRow>, WebError> 
     let Viewer::User(p) = &ctx.viewer else {
         return Ok(Vec::new());
     };
-    let all = matches!(p.role, Role::Region | Role::Auditor | Role::Admin);
+    let all = ctx.viewer.sees_whole_programme();
     let rows = store.import_history(HISTORY_READ).await?;
     Ok(rows
         .into_iter()
@@ -1020,35 +1020,6 @@ const NOT_DATA: [&str; 2] = ["user", "api_token"];
 /// Audit entries read per look at what changed.
 const TRAIL_PAGE: u32 = 200;
 
-/// The id of the last audit entry. Ids run from 1 without gaps, so the
-/// last is found by doubling then halving, one indexed read each step.
-async fn trail_head(store: &Store) -> Result<i64, ApiError> {
-    let exists = |id: i64| async move {
-        let page = store
-            .audit_entries(&AuditFilter::default(), Some(id - 1), 1)
-            .await?;
-        Ok::<bool, ApiError>(page.items.first().is_some_and(|e| e.id == id))
-    };
-    if !exists(1).await? {
-        return Ok(0);
-    }
-    let mut low = 1i64;
-    let mut high = 2i64;
-    while exists(high).await? {
-        low = high;
-        high = high.saturating_mul(2);
-    }
-    while high - low > 1 {
-        let mid = low + (high - low) / 2;
-        if exists(mid).await? {
-            low = mid;
-        } else {
-            high = mid;
-        }
-    }
-    Ok(low)
-}
-
 /// Whether anything in the package may have changed since audit entry
 /// `seen`, and the entry read up to. Every write appends its audit entry in
 /// its own transaction, so the trail sees publishing, renaming and
@@ -1066,7 +1037,7 @@ async fn trail_since(store: &Store, seen: i64) -> Result<(bool, i64), ApiError> 
         let head = page.items.last().map_or(seen, |e| e.id);
         return Ok((changed, head));
     }
-    Ok((true, trail_head(store).await?))
+    Ok((true, store.write_version().await?))
 }
 
 /// Builds the package into a fresh zip file.
@@ -1125,7 +1096,7 @@ async fn open_data_file(store: &Store, exchange: &Exchange) -> Result<std::fs::F
     }
     // The trail is read first: a write landing during the build makes the
     // next download rebuild rather than be missed.
-    let head = trail_head(store).await?;
+    let head = store.write_version().await?;
     let file = build_open_data(store).await?;
     let opened = file.reopen().map_err(|e| ApiError::internal(&e))?;
     *cached = Some(OpenDataZip {

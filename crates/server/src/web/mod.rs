@@ -201,8 +201,7 @@ impl Chrome {
             }
         }
         nav.push(("/pairings", "nav.pairings"));
-        if matches!(&ctx.viewer, Viewer::User(p) if matches!(p.role, Role::Region | Role::Auditor | Role::Admin))
-        {
+        if ctx.viewer.sees_whole_programme() {
             nav.push(("/evaluation", "nav.evaluation"));
         }
         if ctx.viewer.may_read_audit() {
