@@ -37,13 +37,14 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+
+from common import PROJECT_TEMPLATE, free_port, log, read
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIELD_KEY = "5975616e6a69616e672074657374206b"
@@ -52,18 +53,8 @@ DEMO_SEED = "1"
 SCENARIOS = ("import", "api", "demo")
 
 
-def log(msg):
-    print(msg, flush=True)
-
-
 class Failure(Exception):
     """A check that did not hold after a kill."""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Runner:
@@ -259,14 +250,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-def read(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 def request(port, method, path, body=None, headers=None, timeout=30, conn=None):
@@ -505,24 +488,6 @@ class DemoScenario:
 
 # --- scenario: concurrent API writes ---------------------------------------
 
-PROJECT_TEMPLATE = {
-    "category": "industry",
-    "delivery_mode": "joint",
-    "kind": "construction",
-    "year": 2026,
-    "in_plan": True,
-    "continued": False,
-    "grassroots": False,
-    "livelihood": False,
-    "supporter_code": "31",
-    "recipient_code": "653124",
-    "location_code": "653124",
-    "planned_investment": 10_000_000_000,
-    "aid_funds": 9_000_000_000,
-    "matching_funds": 1_000_000_000,
-    "start_date": "2026-01-01",
-    "end_date": "2027-12-31",
-}
 
 
 class Ledger:

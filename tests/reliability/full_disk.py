@@ -16,15 +16,11 @@ database with the small demo data on it, fills the disk, and checks that:
 
 Prints `full-disk: … passed` or `full-disk: … FAILED`.
 """
-import argparse, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
+import argparse, json, os, shutil, subprocess, sys, tempfile, time, urllib.error, urllib.request
+
+from common import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(base, method, path, token=None, body=None):

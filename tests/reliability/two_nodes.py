@@ -36,7 +36,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,21 +43,13 @@ import threading
 import time
 import urllib.parse
 
+from common import PROJECT_TEMPLATE, free_port, log, read
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIELD_KEY = "5975616e6a69616e672074657374206b"
 PASSWORD = "Yuanjiang@2010"
 PROJECTS = 10
 FIRST_CODE = 91001
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tail(text, n=8):
@@ -147,14 +138,6 @@ class Node:
                 self.proc.wait()
 
 
-def read(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
 NGINX_CONF = """\
 {user}
 worker_processes 2;
@@ -191,24 +174,6 @@ http {{
 """
 
 
-PROJECT_TEMPLATE = {
-    "category": "industry",
-    "delivery_mode": "joint",
-    "kind": "construction",
-    "year": 2026,
-    "in_plan": True,
-    "continued": False,
-    "grassroots": False,
-    "livelihood": False,
-    "supporter_code": "31",
-    "recipient_code": "653124",
-    "location_code": "653124",
-    "planned_investment": 10_000_000_000,
-    "aid_funds": 9_000_000_000,
-    "matching_funds": 1_000_000_000,
-    "start_date": "2026-01-01",
-    "end_date": "2027-12-31",
-}
 
 
 def project_body(code, name):
