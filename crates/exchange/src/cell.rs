@@ -161,6 +161,25 @@ pub fn date(cell: &Cell) -> Result<NaiveDate, DomainError> {
             if day.len() == 8 && day.bytes().all(|b| b.is_ascii_digit()) {
                 return eight_digits(day).ok_or_else(bad);
             }
+            // The common `YYYY-MM-DD` without chrono's format parser, which
+            // was a tenth of the time spent reading a large file.
+            if let (Some(y), Some(b'-'), Some(m), Some(b'-'), Some(d), 10) = (
+                day.get(0..4),
+                day.as_bytes().get(4),
+                day.get(5..7),
+                day.as_bytes().get(7),
+                day.get(8..10),
+                day.len(),
+            ) && (y.bytes().chain(m.bytes()).chain(d.bytes())).all(|b| b.is_ascii_digit())
+            {
+                return [y, m, d]
+                    .map(str::parse::<u32>)
+                    .into_iter()
+                    .collect::<Result<Vec<_>, _>>()
+                    .ok()
+                    .and_then(|v| NaiveDate::from_ymd_opt(i32::try_from(v[0]).ok()?, v[1], v[2]))
+                    .ok_or_else(bad);
+            }
             let formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"];
             formats
                 .iter()

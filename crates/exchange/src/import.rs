@@ -210,9 +210,15 @@ pub async fn import(
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport, ExchangeError> {
+    // The file's fingerprint is taken on a second core while this one reads.
+    let (file_sm3, read) = std::thread::scope(|scope| {
+        let digest = scope.spawn(|| sm3_hex(bytes));
+        let read = read_file(bytes, options, progress);
+        (digest.join().unwrap_or_else(|_| sm3_hex(bytes)), read)
+    });
     let mut report = ImportReport {
         file_name: options.file_name.clone(),
-        file_sm3: sm3_hex(bytes),
+        file_sm3,
         file_bytes: bytes.len() as u64,
         format: None,
         sheets: Vec::new(),
@@ -222,7 +228,7 @@ pub async fn import(
         dry_run: options.dry_run,
         import_id: None,
     };
-    let read = match read_file(bytes, options, progress) {
+    let read = match read {
         Ok((format, read)) => {
             report.format = Some(format.describe());
             read

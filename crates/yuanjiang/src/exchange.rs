@@ -168,10 +168,16 @@ pub async fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     bar.set_style(bar_style("{spinner} {msg} {pos} rows {elapsed_precise}"));
     bar.set_message("reading / 读取");
     let started = std::time::Instant::now();
+    // When checking and writing began: the phases' times go with the result.
+    let (mut checking, mut writing) = (None, None);
     let report = import(&store, &bytes, &options, &mut |p| match p {
         Progress::Reading { rows } => bar.set_position(rows),
-        Progress::Checking => bar.set_message("checking / 校验"),
+        Progress::Checking => {
+            checking = Some(started.elapsed());
+            bar.set_message("checking / 校验");
+        }
         Progress::Writing { done, total } => {
+            writing.get_or_insert_with(|| started.elapsed());
             if bar.length() != Some(total) {
                 bar.set_style(bar_style(
                     "{spinner} writing / 写入 {pos}/{len} [{bar:40}] {percent}% {elapsed_precise}",
@@ -185,6 +191,7 @@ pub async fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     store.close().await;
     let elapsed = started.elapsed().as_secs_f64();
+    let phases = phase_times(checking, writing, elapsed);
 
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -235,12 +242,27 @@ pub async fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         eprintln!("dry run: the file is valid; nothing was written / 试运行：文件无误，未写入数据");
     } else {
         eprintln!(
-            "imported {rows} rows in {elapsed:.1} s ({:.0} rows/s); history #{} / 导入完成",
+            "imported {rows} rows in {elapsed:.1} s ({:.0} rows/s; {phases}); history #{} / 导入完成",
             rows as f64 / elapsed.max(1e-9),
             report.import_id.unwrap_or_default()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "read 1.2 s, check 0.4 s, write 2.0 s": where an import's time went.
+fn phase_times(
+    checking: Option<std::time::Duration>,
+    writing: Option<std::time::Duration>,
+    total: f64,
+) -> String {
+    let check = checking.map_or(total, |d| d.as_secs_f64());
+    let write = writing.map_or(total, |d| d.as_secs_f64()).max(check);
+    format!(
+        "read {check:.1} s, check {:.1} s, write {:.1} s",
+        write - check,
+        total - write
+    )
 }
 
 /// Runs `yuanjiang template`.
