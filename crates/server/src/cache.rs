@@ -12,9 +12,13 @@ use std::time::{Duration, Instant};
 
 use yuanjiang_store::{Store, StoreError};
 
-/// Entries kept before the cache starts afresh (bounds memory: a project
-/// answer is a few kilobytes, a dashboard some tens).
+/// Entries kept before the cache starts afresh.
 const MAX_ENTRIES: usize = 4096;
+
+/// Bytes of bodies kept before the cache starts afresh: each key keeps its
+/// latest answer across versions, so the count alone let a mixed load's
+/// many keys (projects, list pages) hold tens of megabytes more.
+const MAX_BYTES: usize = 32 * 1024 * 1024;
 
 /// A response body with what is needed to serve it again.
 #[derive(Debug)]
@@ -41,11 +45,19 @@ pub struct CachedOwner {
     pub parent: Option<String>,
 }
 
+/// Each key's latest answer, with the write version it was built at, and
+/// the size of all the bodies.
 #[derive(Default)]
 struct Entries {
-    version: i64,
-    map: HashMap<String, Arc<Cached>>,
+    map: HashMap<String, (i64, Arc<Cached>)>,
+    bytes: usize,
 }
+
+/// One lock per key, held while its answer is built: under a steady stream
+/// of writes every version misses, and without it each waiting request
+/// rebuilt the same answer at once and the rebuilds filled the database
+/// pool (the 200-connection mixed load timed out requests after 10 s).
+type Flights = HashMap<String, Arc<tokio::sync::Mutex<()>>>;
 
 /// How long a write version read from the database is trusted on this node.
 /// Each read is a hand-off to a database worker thread, which profiling
@@ -67,7 +79,30 @@ struct VersionMemo {
 #[derive(Clone, Default)]
 pub struct ResponseCache {
     inner: Arc<RwLock<Entries>>,
+    flights: Arc<Mutex<Flights>>,
     memo: Arc<Mutex<VersionMemo>>,
+}
+
+/// Who is asking, for [`ResponseCache::get_or_build`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    /// Someone who may have just written: the answer must be at least as
+    /// new as the version read when the request came in.
+    Current,
+    /// The public, who cannot write: while another request rebuilds the
+    /// answer, the one before it is served (at most one rebuild old).
+    Public,
+}
+
+impl Asker {
+    /// The public for an anonymous viewer, else someone who may write.
+    pub fn of(viewer: &yuanjiang_domain::Viewer) -> Asker {
+        if *viewer == yuanjiang_domain::Viewer::Public {
+            Asker::Public
+        } else {
+            Asker::Current
+        }
+    }
 }
 
 impl ResponseCache {
@@ -105,32 +140,98 @@ impl ResponseCache {
         }
     }
 
-    /// The entry for `key` built at `version`.
+    /// The entry for `key` if it was built at `version` or later.
     pub fn get(&self, key: &str, version: i64) -> Option<Arc<Cached>> {
         let entries = self.inner.read().ok()?;
-        if entries.version != version {
-            return None;
-        }
-        entries.map.get(key).cloned()
+        entries
+            .map
+            .get(key)
+            .filter(|(built, _)| *built >= version)
+            .map(|(_, value)| value.clone())
     }
 
-    /// Keeps `value` for `key` at `version`; a newer version drops every
-    /// older entry, an older one (a slow request) is not kept.
+    /// The latest entry for `key`, whatever its version.
+    fn latest(&self, key: &str) -> Option<Arc<Cached>> {
+        let entries = self.inner.read().ok()?;
+        entries.map.get(key).map(|(_, value)| value.clone())
+    }
+
+    /// Keeps `value` for `key` at `version`, unless a newer one is there
+    /// already (a slow request does not put back an older answer).
     pub fn put(&self, key: String, version: i64, value: Cached) -> Arc<Cached> {
         let value = Arc::new(value);
         if let Ok(mut entries) = self.inner.write() {
-            if version > entries.version {
-                entries.version = version;
+            let size = value.body.len();
+            if entries.map.len() >= MAX_ENTRIES || entries.bytes + size > MAX_BYTES {
                 entries.map.clear();
+                entries.bytes = 0;
             }
-            if version == entries.version {
-                if entries.map.len() >= MAX_ENTRIES {
-                    entries.map.clear();
+            let newer = entries
+                .map
+                .get(&key)
+                .is_some_and(|(built, _)| *built > version);
+            if !newer {
+                entries.bytes += size;
+                if let Some((_, old)) = entries.map.insert(key, (version, value.clone())) {
+                    entries.bytes = entries.bytes.saturating_sub(old.body.len());
                 }
-                entries.map.insert(key, value.clone());
             }
         }
         value
+    }
+
+    fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let Ok(mut flights) = self.flights.lock() else {
+            return Arc::default();
+        };
+        if flights.len() >= MAX_ENTRIES && !flights.contains_key(key) {
+            flights.clear();
+        }
+        flights.entry(key.to_owned()).or_default().clone()
+    }
+
+    /// The answer for `key`: cached if it is as new as the data, else built
+    /// by `build`, one build per key at a time. Requests that arrive while
+    /// a build runs wait for it and take the next one's answer if it began
+    /// before they came; the build is labelled with the version read just
+    /// before it starts, so an entry is never newer-labelled than its data.
+    pub async fn get_or_build<E, F, Fut>(
+        &self,
+        store: &Store,
+        key: String,
+        asker: Asker,
+        build: F,
+    ) -> Result<Arc<Cached>, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Cached, E>>,
+    {
+        let version = self.version(store).await?;
+        if let Some(hit) = self.get(&key, version) {
+            return Ok(hit);
+        }
+        let flight = self.flight(&key);
+        let _building = match flight.clone().try_lock_owned() {
+            Ok(guard) => guard,
+            Err(_) => {
+                if asker == Asker::Public
+                    && let Some(previous) = self.latest(&key)
+                {
+                    return Ok(previous);
+                }
+                let guard = flight.lock_owned().await;
+                if let Some(hit) = self.get(&key, version) {
+                    return Ok(hit);
+                }
+                guard
+            }
+        };
+        // Read afresh, not from the memo: the label must not be older than
+        // any version a waiter saw.
+        let built_at = store.write_version().await?;
+        let value = build().await?;
+        Ok(self.put(key, built_at, value))
     }
 }
 
@@ -147,18 +248,20 @@ mod tests {
     }
 
     #[test]
-    fn entries_live_for_one_version_only() {
+    fn an_entry_serves_its_version_and_older_asks() {
         let cache = ResponseCache::default();
         cache.put("a".into(), 3, entry("three"));
         assert_eq!(cache.get("a", 3).expect("hit").body, "three");
+        assert_eq!(cache.get("a", 2).expect("hit").body, "three");
         assert!(cache.get("a", 4).is_none(), "a newer version misses");
         cache.put("b".into(), 4, entry("four"));
-        assert!(cache.get("a", 3).is_none(), "older entries are dropped");
+        assert_eq!(cache.get("a", 3).expect("other keys stay").body, "three");
+        cache.put("a".into(), 5, entry("five"));
         // A slow request that built its answer at an older version does not
         // put it back.
-        cache.put("a".into(), 3, entry("stale"));
-        assert!(cache.get("a", 3).is_none() && cache.get("a", 4).is_none());
-        assert_eq!(cache.get("b", 4).expect("hit").body, "four");
+        cache.put("a".into(), 4, entry("stale"));
+        assert_eq!(cache.get("a", 5).expect("hit").body, "five");
+        assert_eq!(cache.latest("a").expect("latest").body, "five");
     }
 }
 
@@ -175,8 +278,16 @@ mod version_tests {
         let cache = ResponseCache::default();
         let before = cache.version(&store).await.expect("version");
         assert_eq!(before, store.write_version().await.expect("version"));
+        write_something(&store, "memo").await;
+        cache.forget_version();
+        let after = cache.version(&store).await.expect("version");
+        assert!(after > before, "{after} after a write, {before} before");
+    }
+
+    /// A write (a new account), which moves the write version on.
+    async fn write_something(store: &Store, name: &str) {
         let principal = yuanjiang_domain::Principal {
-            name: "memo".into(),
+            name: name.into(),
             role: yuanjiang_domain::Role::Region,
             scope: None,
         };
@@ -184,8 +295,74 @@ mod version_tests {
             .create_user(&principal, &yuanjiang_store::Secret::new("Xinjiang-2026!"))
             .await
             .expect("user");
+    }
+
+    fn body(text: String) -> Cached {
+        Cached {
+            body: text.into(),
+            etag: None,
+            owner: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_share_one_build_and_the_public_gets_the_previous_answer() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = yuanjiang_store::testing::sqlite_store(dir.path())
+            .await
+            .expect("store");
+        let cache = ResponseCache::default();
+        let builds = Arc::new(AtomicUsize::new(0));
+        let slow_build = |label: &'static str| {
+            let builds = builds.clone();
+            move || async move {
+                builds.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                Ok::<_, StoreError>(body(label.to_owned()))
+            }
+        };
+        let askers: Vec<_> = (0..20)
+            .map(|_| cache.get_or_build(&store, "k".into(), Asker::Current, slow_build("first")))
+            .collect();
+        let answers = futures_util::future::join_all(askers).await;
+        assert!(
+            answers
+                .iter()
+                .all(|a| a.as_ref().expect("answer").body == "first")
+        );
+        assert_eq!(builds.load(Ordering::SeqCst), 1, "20 misses, one build");
+
+        // A write moves the version on: the next ask rebuilds. While that
+        // build runs, the public gets the previous answer at once, and a
+        // caller who may have written waits for the new one.
+        write_something(&store, "writer").await;
         cache.forget_version();
-        let after = cache.version(&store).await.expect("version");
-        assert!(after > before, "{after} after a write, {before} before");
+        let rebuild = cache.get_or_build(&store, "k".into(), Asker::Current, slow_build("second"));
+        let public = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let started = Instant::now();
+            let answer = cache
+                .get_or_build(&store, "k".into(), Asker::Public, slow_build("never"))
+                .await
+                .expect("public");
+            (answer, started.elapsed())
+        };
+        let writer = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            cache
+                .get_or_build(&store, "k".into(), Asker::Current, slow_build("never"))
+                .await
+                .expect("writer")
+        };
+        let (rebuilt, (public, waited), writer) = tokio::join!(rebuild, public, writer);
+        assert_eq!(rebuilt.expect("rebuilt").body, "second");
+        assert_eq!(public.body, "first", "the previous answer");
+        assert!(
+            waited < Duration::from_millis(100),
+            "without waiting: {waited:?}"
+        );
+        assert_eq!(writer.body, "second", "the new answer, not a third build");
+        assert_eq!(builds.load(Ordering::SeqCst), 2);
     }
 }

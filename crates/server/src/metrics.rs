@@ -1,6 +1,8 @@
 //! `/metrics` in the Prometheus text format: requests and latencies per
-//! route and status class, and the database pool. Counters live in this
-//! process; each app node is scraped on its own.
+//! route and status class, imports and their rows, and the database pool.
+//! Counters live in this process; each app node is scraped on its own. The
+//! import history's size is read from the database, so it covers every
+//! node and the command line.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,6 +30,40 @@ type Key = (String, String, &'static str);
 
 static SERIES: LazyLock<Mutex<BTreeMap<Key, Series>>> =
     LazyLock::new(|| Mutex::new(BTreeMap::new()));
+
+/// Imports run by this node, by outcome; rows by change.
+#[derive(Default)]
+struct Imports {
+    checked: u64,
+    committed: u64,
+    rejected: u64,
+    failed: u64,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+}
+
+static IMPORTS: LazyLock<Mutex<Imports>> = LazyLock::new(|| Mutex::new(Imports::default()));
+
+/// Counts an import run through the web: a dry run (`checked`), a commit,
+/// a file refused for its problems, or a run the database broke (`failed`).
+pub fn count_import(outcome: Result<&yuanjiang_exchange::ImportReport, ()>) {
+    let Ok(mut imports) = IMPORTS.lock() else {
+        return;
+    };
+    match outcome {
+        Err(()) => imports.failed += 1,
+        Ok(report) if !report.is_ok() => imports.rejected += 1,
+        Ok(report) if report.dry_run => imports.checked += 1,
+        Ok(report) => {
+            imports.committed += 1;
+            let totals = report.totals();
+            imports.inserted += totals.inserted;
+            imports.updated += totals.updated;
+            imports.unchanged += totals.unchanged;
+        }
+    }
+}
 
 fn class(status: StatusCode) -> &'static str {
     match status.as_u16() {
@@ -69,6 +105,8 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Re
     if !(caller.0.may_read_audit() || caller.0.may_administer()) {
         return Err(ApiError::not_found("页面", "page"));
     }
+    // Read before any counter is locked: a guard must not be held across an await.
+    let recorded = state.store.import_count().await?;
     let mut out = String::new();
     out.push_str(
         "# HELP yuanjiang_http_requests_total Requests by method, route and status class.\n",
@@ -109,6 +147,7 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Re
         );
     }
     drop(series);
+    write_imports(&mut out, recorded)?;
     let (size, idle) = state.store.pool_stats();
     out.push_str("# HELP yuanjiang_db_pool_connections Database pool connections.\n");
     out.push_str("# TYPE yuanjiang_db_pool_connections gauge\n");
@@ -121,4 +160,38 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Re
         "yuanjiang_db_pool_connections{{state=\"idle\"}} {idle}"
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+}
+
+fn write_imports(out: &mut String, recorded: i64) -> Result<(), ApiError> {
+    let imports = IMPORTS.lock().map_err(|e| ApiError::internal(&e))?;
+    out.push_str("# HELP yuanjiang_imports_total Imports run through this node, by outcome.\n");
+    out.push_str("# TYPE yuanjiang_imports_total counter\n");
+    for (outcome, n) in [
+        ("checked", imports.checked),
+        ("committed", imports.committed),
+        ("rejected", imports.rejected),
+        ("failed", imports.failed),
+    ] {
+        let _ = writeln!(out, "yuanjiang_imports_total{{outcome=\"{outcome}\"}} {n}");
+    }
+    out.push_str(
+        "# HELP yuanjiang_import_rows_total Rows of the imports committed through this node.\n",
+    );
+    out.push_str("# TYPE yuanjiang_import_rows_total counter\n");
+    for (change, n) in [
+        ("inserted", imports.inserted),
+        ("updated", imports.updated),
+        ("unchanged", imports.unchanged),
+    ] {
+        let _ = writeln!(
+            out,
+            "yuanjiang_import_rows_total{{change=\"{change}\"}} {n}"
+        );
+    }
+    out.push_str(
+        "# HELP yuanjiang_import_history_entries Imports committed so far, by any node or the command line.\n",
+    );
+    out.push_str("# TYPE yuanjiang_import_history_entries gauge\n");
+    let _ = writeln!(out, "yuanjiang_import_history_entries {recorded}");
+    Ok(())
 }

@@ -359,6 +359,21 @@ async fn an_upload_is_checked_in_a_dry_run_then_committed_once() {
         assert!(!a.text().contains("新项目.csv"), "not another office's");
         let a = get(&app, Some(&region), "/import").await;
         assert!(a.text().contains("新项目.csv"), "the region sees all");
+        // /metrics counts it: this node's commits (the counters are the
+        // process's, shared with other tests) and the history's length.
+        let admin = sign_in(&store, "i-admin", Role::Admin, None).await;
+        let metrics = get(&app, Some(&admin), "/metrics").await.text();
+        let value = |name: &str| -> u64 {
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(name).map(str::trim))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} missing:\n{metrics}"))
+        };
+        assert_eq!(value("yuanjiang_import_history_entries "), 1);
+        assert!(value("yuanjiang_imports_total{outcome=\"committed\"}") >= 1);
+        assert!(value("yuanjiang_imports_total{outcome=\"checked\"}") >= 1);
+        assert!(value("yuanjiang_import_rows_total{change=\"inserted\"}") >= 1);
 
         // The upload is gone once imported: a second click imports nothing.
         let a = post_form(&app, &sh, "/import/commit", &[("upload", &id)]).await;

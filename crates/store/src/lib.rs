@@ -134,6 +134,31 @@ pub struct Store {
     stats_cache: stats::StatsCache,
     /// Where attachment files are stored (see `attachments.rs`).
     attachment_dir: std::sync::Arc<std::path::Path>,
+    /// SQLite has one writer at a time, so write transactions get their
+    /// own one-connection pool: writers queue for it without holding a
+    /// reading connection, while SQLite's busy handler would sleep and
+    /// retry (under a 200-connection mixed load the shared pool filled
+    /// with waiting writers and reads queued behind them).
+    sqlite_writer: Option<SqlitePool>,
+}
+
+/// A pool of up to `max` SQLite connections.
+async fn sqlite_pool(options: SqliteConnectOptions, max: u32) -> Result<SqlitePool> {
+    Ok(SqlitePoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        // Writers queueing for the one writer is how SQLite works, not a
+        // fault: only a wait near the time-out is worth a warning.
+        .acquire_slow_threshold(Duration::from_secs(if max == 1 { 8 } else { 2 }))
+        // A COMMIT refused for a full disk can leave the connection
+        // counting a transaction that SQLite has already ended; handing it
+        // out again would fail every later write on it. Such a connection
+        // is closed (which ends any transaction) and replaced.
+        .before_acquire(|conn, _| {
+            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+        })
+        .connect_with(options)
+        .await?)
 }
 
 impl Store {
@@ -150,7 +175,7 @@ impl Store {
     /// then checks the key against the database and encrypts any personal
     /// data still in clear.
     pub async fn open_with_key(settings: &DbSettings, field_key: FieldKey) -> Result<Store> {
-        let pool = match settings.backend() {
+        let (pool, sqlite_writer) = match settings.backend() {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(settings.url())?
                     .create_if_missing(true)
@@ -158,27 +183,19 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
-                Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(8)
-                        // A COMMIT refused for a full disk can leave the
-                        // connection counting a transaction that SQLite has
-                        // already ended; handing it out again would fail
-                        // every later write on it. Such a connection is
-                        // closed (which ends any transaction) and replaced.
-                        .before_acquire(|conn, _| {
-                            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
-                        })
-                        .connect_with(options)
-                        .await?,
-                )
+                let readers = sqlite_pool(options.clone(), 8).await?;
+                let writer = sqlite_pool(options, 1).await?;
+                (Pool::Sqlite(readers), Some(writer))
             }
-            Backend::Postgres => Pool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect(settings.url())
-                    .await?,
+            Backend::Postgres => (
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(16)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect(settings.url())
+                        .await?,
+                ),
+                None,
             ),
         };
         let store = Store {
@@ -186,6 +203,7 @@ impl Store {
             field_key,
             stats_cache: stats::StatsCache::default(),
             attachment_dir: attachments::default_attachment_dir(settings).into(),
+            sqlite_writer,
         };
         store.migrate().await?;
         store.load_reference_data().await?;
@@ -208,7 +226,13 @@ impl Store {
     /// cannot fail half-way for lack of the lock.
     pub(crate) async fn begin(&self) -> Result<Tx> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(p) => Tx::Sqlite(
+                self.sqlite_writer
+                    .as_ref()
+                    .unwrap_or(p)
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await?,
+            ),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -223,6 +247,9 @@ impl Store {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
+        if let Some(writer) = &self.sqlite_writer {
+            writer.close().await;
+        }
         on_pool!(self, p => p.close().await)
     }
 

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use yuanjiang_domain::{Action, FundChain, FundRates, Owner, Viewer};
 use yuanjiang_store::{ProjectFilter, Scope, StatDimension};
 
-use crate::cache::{Cached, CachedOwner};
+use crate::cache::{Asker, Cached, CachedOwner};
 use crate::{ApiError, AppState, Caller};
 
 pub use query::FILTER_PARAMS;
@@ -63,28 +63,23 @@ pub async fn projects(
     let (limit, cursor) = query::paging(&params)?;
     // The scoped filter decides the answer, so callers with the same scope
     // share it until the next write.
-    let version = state.cache.version(&state.store).await?;
     let key = format!("projects:{filter:?}|{cursor:?}|{limit}");
-    let cached = match state.cache.get(&key, version) {
-        Some(hit) => hit,
-        None => {
+    let cached = state
+        .cache
+        .get_or_build(&state.store, key, Asker::of(&caller.0), || async {
             let page = state.store.projects(&filter, cursor, limit).await?;
             let body = serde_json::to_vec(&json!({
                 "items": page.items,
                 "next_cursor": page.next_cursor,
             }))
             .map_err(|e| ApiError::internal(&e))?;
-            state.cache.put(
-                key,
-                version,
-                Cached {
-                    body: body.into(),
-                    etag: None,
-                    owner: None,
-                },
-            )
-        }
-    };
+            Ok::<_, ApiError>(Cached {
+                body: body.into(),
+                etag: None,
+                owner: None,
+            })
+        })
+        .await?;
     Ok(json_body(cached.body.clone()))
 }
 
@@ -127,16 +122,13 @@ pub async fn project(
     Path(code): Path<String>,
 ) -> Result<axum::response::Response, ApiError> {
     let not_found = || ApiError::not_found("项目", "project");
-    // Read before building, so an entry is never newer-labelled than its data.
-    let version = state.cache.version(&state.store).await?;
     let key = format!("project:{code}");
-    let cached = match state.cache.get(&key, version) {
-        Some(hit) => hit,
-        None => {
-            let built = project_answer(&state, &code).await?.ok_or_else(not_found)?;
-            state.cache.put(key, version, built)
-        }
-    };
+    let cached = state
+        .cache
+        .get_or_build(&state.store, key, Asker::of(&caller.0), || async {
+            project_answer(&state, &code).await?.ok_or_else(not_found)
+        })
+        .await?;
     let Some(o) = &cached.owner else {
         return Err(not_found());
     };
@@ -269,23 +261,18 @@ pub async fn fund_stats(
     // The serialised answer is kept per (scoped filter, dimensions) for the
     // current write version: dashboards ask the same questions again and
     // again, and building the JSON costs more than the roll-up query.
-    let version = state.cache.version(&state.store).await?;
     let key = format!("stats:{filter:?}|{by:?}");
-    let cached = match state.cache.get(&key, version) {
-        Some(hit) => hit,
-        None => {
+    let cached = state
+        .cache
+        .get_or_build(&state.store, key, Asker::of(&caller.0), || async {
             let body = stats_json(state.store.fund_stats(&filter, &by).await?, by)?;
-            state.cache.put(
-                key,
-                version,
-                Cached {
-                    body: axum::body::Bytes::from_owner(body),
-                    etag: None,
-                    owner: None,
-                },
-            )
-        }
-    };
+            Ok::<_, ApiError>(Cached {
+                body: axum::body::Bytes::from_owner(body),
+                etag: None,
+                owner: None,
+            })
+        })
+        .await?;
     Ok(json_body(cached.body.clone()))
 }
 

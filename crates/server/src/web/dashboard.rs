@@ -18,7 +18,7 @@ use super::charts::{self, Bar, Group};
 use super::format::{self, Names, int, pct, wan, yuan};
 use super::{Chrome, Ctx, WebError, filled, render};
 use crate::AppState;
-use crate::cache::Cached;
+use crate::cache::{Asker, Cached};
 
 /// A headline figure.
 pub struct Figure {
@@ -111,24 +111,21 @@ pub async fn page(
         return ctx.respond(dashboard(&state, &ctx, filled(params)).await);
     }
     let result = async {
-        let version = state.cache.version(&state.store).await?;
         let key = format!("dashboard:{}:{}", ctx.lang.tag(), ctx.here);
-        if let Some(hit) = state.cache.get(&key, version) {
-            return Ok(hit);
-        }
-        let page = dashboard(&state, &ctx, filled(params)).await?;
-        let body = axum::body::to_bytes(page.into_body(), usize::MAX)
+        state
+            .cache
+            .get_or_build(&state.store, key, Asker::Public, || async {
+                let page = dashboard(&state, &ctx, filled(params)).await?;
+                let body = axum::body::to_bytes(page.into_body(), usize::MAX)
+                    .await
+                    .map_err(|e| crate::ApiError::internal(&e))?;
+                Ok::<_, WebError>(Cached {
+                    body,
+                    etag: None,
+                    owner: None,
+                })
+            })
             .await
-            .map_err(|e| crate::ApiError::internal(&e))?;
-        Ok(state.cache.put(
-            key,
-            version,
-            Cached {
-                body,
-                etag: None,
-                owner: None,
-            },
-        ))
     }
     .await
     .map(|hit: std::sync::Arc<Cached>| {

@@ -588,7 +588,9 @@ async fn run_import(
         Ok(report)
     })
     .await
-    .map_err(|e| ApiError::internal(&e))?;
+    .map_err(|e| ApiError::internal(&e))
+    .and_then(|r| r);
+    crate::metrics::count_import(outcome.as_ref().map_err(|_| ()));
     Ok(outcome?)
 }
 
