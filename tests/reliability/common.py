@@ -1,5 +1,5 @@
-"""What the reliability scripts share: a free loopback port, reading a log,
-printing as it happens, and the project every write scenario drafts."""
+"""What the reliability scripts share: a free loopback port, reading a log
+and its last lines, printing as it happens, and the project every write scenario drafts."""
 import socket
 
 
@@ -11,6 +11,12 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def tail(text, n=6):
+    """The last n non-empty lines of a log, on one line."""
+    lines = [l for l in text.strip().splitlines() if l.strip()]
+    return " | ".join(lines[-n:])
 
 
 def read(path):

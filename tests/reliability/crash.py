@@ -44,7 +44,7 @@ import threading
 import time
 import urllib.parse
 
-from common import PROJECT_TEMPLATE, free_port, log, read
+from common import PROJECT_TEMPLATE, free_port, log, read, tail
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIELD_KEY = "5975616e6a69616e672074657374206b"
@@ -102,11 +102,6 @@ class Runner:
             )
         finally:
             out.close()
-
-
-def tail(text, n=6):
-    lines = [l for l in text.strip().splitlines() if l.strip()]
-    return " | ".join(lines[-n:])
 
 
 class Sqlite:

@@ -53,7 +53,7 @@ import threading
 import time
 import urllib.parse
 
-from common import PROJECT_TEMPLATE, free_port, log, read
+from common import PROJECT_TEMPLATE, free_port, log, read, tail
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -80,11 +80,6 @@ def default_bin():
         return env
     release = os.path.join(ROOT, "target", "release", "yuanjiang")
     return release if os.path.exists(release) else os.path.join(ROOT, "target", "debug", "yuanjiang")
-
-
-def tail(text, n=6):
-    lines = [l for l in text.strip().splitlines() if l.strip()]
-    return " | ".join(lines[-n:])
 
 
 class Failure(Exception):

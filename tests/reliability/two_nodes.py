@@ -43,18 +43,13 @@ import threading
 import time
 import urllib.parse
 
-from common import PROJECT_TEMPLATE, free_port, log, read
+from common import PROJECT_TEMPLATE, free_port, log, read, tail
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIELD_KEY = "5975616e6a69616e672074657374206b"
 PASSWORD = "Yuanjiang@2010"
 PROJECTS = 10
 FIRST_CODE = 91001
-
-
-def tail(text, n=8):
-    lines = [l for l in text.strip().splitlines() if l.strip()]
-    return " | ".join(lines[-n:])
 
 
 def request(port, method, path, body=None, headers=None, conn=None, form=None):
@@ -119,7 +114,7 @@ class Node:
         start = time.monotonic()
         while time.monotonic() - start < timeout:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"serve on :{self.port} exited: {tail(read(self.log_path))}")
+                raise RuntimeError(f"serve on :{self.port} exited: {tail(read(self.log_path), 8)}")
             try:
                 if request(self.port, "GET", "/healthz")[0] == 200:
                     return

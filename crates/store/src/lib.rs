@@ -140,6 +140,10 @@ pub struct Store {
     /// retry (under a 200-connection mixed load the shared pool filled
     /// with waiting writers and reads queued behind them).
     sqlite_writer: Option<SqlitePool>,
+    /// The same for PostgreSQL, with a few connections: writes there queue
+    /// on the audit chain's advisory lock, and writers waiting for it held
+    /// pooled connections that reads then waited for.
+    pg_writer: Option<PgPool>,
 }
 
 /// A pool of up to `max` SQLite connections.
@@ -175,7 +179,7 @@ impl Store {
     /// then checks the key against the database and encrypts any personal
     /// data still in clear.
     pub async fn open_with_key(settings: &DbSettings, field_key: FieldKey) -> Result<Store> {
-        let (pool, sqlite_writer) = match settings.backend() {
+        let (pool, sqlite_writer, pg_writer) = match settings.backend() {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(settings.url())?
                     .create_if_missing(true)
@@ -185,18 +189,19 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10));
                 let readers = sqlite_pool(options.clone(), 8).await?;
                 let writer = sqlite_pool(options, 1).await?;
-                (Pool::Sqlite(readers), Some(writer))
+                (Pool::Sqlite(readers), Some(writer), None)
             }
-            Backend::Postgres => (
-                Pool::Postgres(
+            Backend::Postgres => {
+                let pool = |max: u32| {
                     PgPoolOptions::new()
-                        .max_connections(16)
+                        .max_connections(max)
                         .acquire_timeout(Duration::from_secs(10))
                         .connect(settings.url())
-                        .await?,
-                ),
-                None,
-            ),
+                };
+                let readers = pool(16).await?;
+                let writers = pool(4).await?;
+                (Pool::Postgres(readers), None, Some(writers))
+            }
         };
         let store = Store {
             pool,
@@ -204,6 +209,7 @@ impl Store {
             stats_cache: stats::StatsCache::default(),
             attachment_dir: attachments::default_attachment_dir(settings).into(),
             sqlite_writer,
+            pg_writer,
         };
         store.migrate().await?;
         store.load_reference_data().await?;
@@ -233,7 +239,7 @@ impl Store {
                     .begin_with("BEGIN IMMEDIATE")
                     .await?,
             ),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(self.pg_writer.as_ref().unwrap_or(p).begin().await?),
         })
     }
 
@@ -248,6 +254,9 @@ impl Store {
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         if let Some(writer) = &self.sqlite_writer {
+            writer.close().await;
+        }
+        if let Some(writer) = &self.pg_writer {
             writer.close().await;
         }
         on_pool!(self, p => p.close().await)
