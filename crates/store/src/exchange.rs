@@ -839,17 +839,6 @@ impl ImportTx {
         Ok(())
     }
 
-    /// The roll-up key parts of a project read or written in this import.
-    fn parts_of(&self, project_id: i64) -> Result<Parts> {
-        self.parts
-            .get(&project_id)
-            .cloned()
-            .ok_or(StoreError::Corrupt {
-                column: "projects.id",
-                value: project_id.to_string(),
-            })
-    }
-
     async fn record_state(
         &mut self,
         id: i64,
@@ -878,12 +867,7 @@ impl ImportTx {
     /// Inserts fund transactions, each given with its project's row id.
     pub async fn insert_transactions(&mut self, rows: &[(i64, &FundTransaction)]) -> Result<()> {
         for (id, t) in rows {
-            // Borrowed, not cloned: once per row of a large import.
-            let parts = self.parts.get(id).ok_or_else(|| StoreError::Corrupt {
-                column: "projects.id",
-                value: id.to_string(),
-            })?;
-            self.delta.add(parts, t, 1);
+            self.delta.add(parts_of(&self.parts, *id)?, t, 1);
         }
         crate::bulk::insert_fund_rows(&mut self.tx, rows)
             .await
@@ -910,14 +894,14 @@ impl ImportTx {
             .await?
         });
         let before = before.ok_or(StoreError::NotFound)?.into_stored()?;
-        let parts = self.parts_of(before.project_id)?;
+        let parts = parts_of(&self.parts, before.project_id)?;
         self.delta.add(
-            &parts,
+            parts,
             &bare(before.fund_type, before.amount, before.date),
             -1,
         );
         self.delta
-            .add(&parts, &bare(before.fund_type, amount, before.date), 1);
+            .add(parts, &bare(before.fund_type, amount, before.date), 1);
         on_tx!(self.tx, t, Db => {
             sqlx::query(
                 "UPDATE fund_transactions SET amount = $1, note = COALESCE($2, note), \
@@ -1121,6 +1105,15 @@ impl ImportTx {
         self.tx.commit().await?;
         Ok(id)
     }
+}
+
+/// The roll-up key parts of a project read or written in an import,
+/// borrowed (not cloned: this runs once per row of a large import).
+fn parts_of(parts: &HashMap<i64, Parts>, project_id: i64) -> Result<&Parts> {
+    parts.get(&project_id).ok_or_else(|| StoreError::Corrupt {
+        column: "projects.id",
+        value: project_id.to_string(),
+    })
 }
 
 /// The page cache of an import's connection (256 MiB): a large import's pages

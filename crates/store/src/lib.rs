@@ -134,16 +134,13 @@ pub struct Store {
     stats_cache: stats::StatsCache,
     /// Where attachment files are stored (see `attachments.rs`).
     attachment_dir: std::sync::Arc<std::path::Path>,
-    /// SQLite has one writer at a time, so write transactions get their
-    /// own one-connection pool: writers queue for it without holding a
-    /// reading connection, while SQLite's busy handler would sleep and
-    /// retry (under a 200-connection mixed load the shared pool filled
-    /// with waiting writers and reads queued behind them).
-    sqlite_writer: Option<SqlitePool>,
-    /// The same for PostgreSQL, with a few connections: writes there queue
-    /// on the audit chain's advisory lock, and writers waiting for it held
-    /// pooled connections that reads then waited for.
-    pg_writer: Option<PgPool>,
+    /// Write transactions come from a pool of their own: one connection on
+    /// SQLite, which has one writer at a time, four on PostgreSQL, whose
+    /// writes queue on the audit chain's advisory lock. Writers queue for
+    /// it without holding a reading connection (under a 200-connection
+    /// mixed load the shared pool filled with waiting writers and reads
+    /// queued behind them).
+    writers: Pool,
 }
 
 /// A pool of up to `max` SQLite connections.
@@ -179,7 +176,7 @@ impl Store {
     /// then checks the key against the database and encrypts any personal
     /// data still in clear.
     pub async fn open_with_key(settings: &DbSettings, field_key: FieldKey) -> Result<Store> {
-        let (pool, sqlite_writer, pg_writer) = match settings.backend() {
+        let (pool, writers) = match settings.backend() {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(settings.url())?
                     .create_if_missing(true)
@@ -189,7 +186,7 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10));
                 let readers = sqlite_pool(options.clone(), 8).await?;
                 let writer = sqlite_pool(options, 1).await?;
-                (Pool::Sqlite(readers), Some(writer), None)
+                (Pool::Sqlite(readers), Pool::Sqlite(writer))
             }
             Backend::Postgres => {
                 let pool = |max: u32| {
@@ -200,7 +197,7 @@ impl Store {
                 };
                 let readers = pool(16).await?;
                 let writers = pool(4).await?;
-                (Pool::Postgres(readers), None, Some(writers))
+                (Pool::Postgres(readers), Pool::Postgres(writers))
             }
         };
         let store = Store {
@@ -208,8 +205,7 @@ impl Store {
             field_key,
             stats_cache: stats::StatsCache::default(),
             attachment_dir: attachments::default_attachment_dir(settings).into(),
-            sqlite_writer,
-            pg_writer,
+            writers,
         };
         store.migrate().await?;
         store.load_reference_data().await?;
@@ -231,15 +227,9 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes
     /// cannot fail half-way for lack of the lock.
     pub(crate) async fn begin(&self) -> Result<Tx> {
-        Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(
-                self.sqlite_writer
-                    .as_ref()
-                    .unwrap_or(p)
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await?,
-            ),
-            Pool::Postgres(p) => Tx::Postgres(self.pg_writer.as_ref().unwrap_or(p).begin().await?),
+        Ok(match &self.writers {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
 
@@ -253,11 +243,9 @@ impl Store {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
-        if let Some(writer) = &self.sqlite_writer {
-            writer.close().await;
-        }
-        if let Some(writer) = &self.pg_writer {
-            writer.close().await;
+        match &self.writers {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
         }
         on_pool!(self, p => p.close().await)
     }
