@@ -16,6 +16,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use foldhash::{HashMap as FastMap, HashMapExt, HashSet as FastSet};
+
 use serde::Serialize;
 use sm3::{Digest, Sm3};
 use yuanjiang_domain::fund::chain_order;
@@ -197,7 +199,7 @@ struct Read {
     transactions: Vec<TxnIn>,
     indicators: Vec<IndicatorIn>,
     assignments: Vec<AssignmentIn>,
-    broken_projects: HashSet<String>,
+    broken_projects: FastSet<String>,
     rows_read: u64,
 }
 
@@ -784,7 +786,7 @@ impl<'a> Check<'a> {
         let inputs = std::mem::take(&mut self.read.transactions);
         // Projects whose chain must be replayed: those with imported
         // transactions, and stored ones whose aid funds the file changes.
-        let mut by_project: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_project: FastMap<String, Vec<usize>> = FastMap::new();
         for (i, t) in inputs.iter().enumerate() {
             if self.check_reference(t.at, &t.project) {
                 by_project.entry(t.project.clone()).or_default().push(i);
@@ -802,7 +804,7 @@ impl<'a> Check<'a> {
             .filter_map(|c| self.stored.get(c).map(|s| s.id))
             .collect();
         ids.sort_unstable();
-        let mut stored_txns: HashMap<i64, Vec<StoredTransaction>> = HashMap::new();
+        let mut stored_txns: FastMap<i64, Vec<StoredTransaction>> = FastMap::new();
         for t in self.itx.transactions(&ids).await? {
             stored_txns.entry(t.project_id).or_default().push(t);
         }
@@ -820,7 +822,7 @@ impl<'a> Check<'a> {
                 .and_then(|id| stored_txns.get(&id))
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            let index: HashMap<(yuanjiang_domain::FundType, chrono::NaiveDate, &str), usize> =
+            let index: FastMap<(yuanjiang_domain::FundType, chrono::NaiveDate, &str), usize> =
                 stored
                     .iter()
                     .enumerate()

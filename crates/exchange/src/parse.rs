@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use foldhash::{HashMap as FastMap, HashMapExt, HashSet as FastSet, HashSetExt};
+
 use chrono::NaiveDate;
 use yuanjiang_domain::codes::{validate_credit_code, validate_division_code, validate_xpcc_code};
 use yuanjiang_domain::personnel::mask_id_number;
@@ -231,11 +233,11 @@ pub(crate) struct Collector<'p> {
     pub assignments: Vec<AssignmentIn>,
     /// Project codes whose rows could not be read: their transactions are
     /// not reported again as referring to an unknown project.
-    pub broken_projects: HashSet<String>,
-    project_keys: HashMap<String, At>,
-    txn_keys: HashMap<TxnKey, At>,
-    indicator_keys: HashMap<(String, String, Option<String>), At>,
-    assignment_keys: HashMap<AssignmentKey, At>,
+    pub broken_projects: FastSet<String>,
+    project_keys: FastMap<String, At>,
+    txn_keys: FastMap<TxnKey, At>,
+    indicator_keys: FastMap<(String, String, Option<String>), At>,
+    assignment_keys: FastMap<AssignmentKey, At>,
     /// Rows read, for progress.
     pub rows_read: u64,
     progress: &'p mut dyn FnMut(u64),
@@ -262,11 +264,11 @@ impl<'p> Collector<'p> {
             transactions: Vec::new(),
             indicators: Vec::new(),
             assignments: Vec::new(),
-            broken_projects: HashSet::new(),
-            project_keys: HashMap::new(),
-            txn_keys: HashMap::new(),
-            indicator_keys: HashMap::new(),
-            assignment_keys: HashMap::new(),
+            broken_projects: FastSet::new(),
+            project_keys: FastMap::new(),
+            txn_keys: FastMap::new(),
+            indicator_keys: FastMap::new(),
+            assignment_keys: FastMap::new(),
             rows_read: 0,
             progress,
         }

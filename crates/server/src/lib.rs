@@ -45,8 +45,9 @@ impl AppState {
     pub fn new(store: Store) -> AppState {
         AppState {
             store,
-            // An in-memory index with a fixed schema: it cannot fail but
-            // for a broken build, so this is a start-up check.
+            // Falls back to memory when no temporary directory can be
+            // made; with a fixed schema it cannot fail but for a broken
+            // build, so this is a start-up check.
             search: ProjectIndex::new().expect("in-memory search index"),
             cache: cache::ResponseCache::default(),
         }

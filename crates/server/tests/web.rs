@@ -333,6 +333,25 @@ async fn personal_data_is_masked_on_the_personnel_page_except_for_the_sender() {
 }
 
 #[tokio::test]
+async fn health_says_when_the_search_index_is_ready() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = sqlite_store(dir.path()).await.expect("store");
+    let state = AppState::new(store.clone());
+    let app = app(state.clone());
+    let health = |body: &str| serde_json::from_str::<serde_json::Value>(body).expect("json");
+    let before = page(&app, None, "/healthz").await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert_eq!(health(&before.body)["search"], "building");
+    // Until then the registry says so rather than searching.
+    let registry = page(&app, None, "/projects?q=%E5%AD%A6%E6%A0%A1").await;
+    assert!(registry.body.contains("索引"), "{}", registry.body);
+    state.search.rebuild(&store).await.expect("index");
+    let after = page(&app, None, "/healthz").await;
+    assert_eq!(health(&after.body)["status"], "ok");
+    assert_eq!(health(&after.body)["search"], "ready");
+}
+
+#[tokio::test]
 async fn user_text_is_escaped_everywhere() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = sqlite_store(dir.path()).await.expect("store");

@@ -12,6 +12,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::{HashMap as FastMap, HashMapExt};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, QueryBuilder};
@@ -340,7 +342,7 @@ pub struct ImportTx {
     /// Seals and opens personal data (assignments).
     field_key: FieldKey,
     /// Roll-up key parts of every project read or written, by row id.
-    parts: HashMap<i64, Parts>,
+    parts: FastMap<i64, Parts>,
     /// Roll-up changes, applied at [`ImportTx::finish`].
     delta: RollupDelta,
 }
@@ -353,7 +355,7 @@ impl Store {
         Ok(ImportTx {
             tx,
             field_key: self.field_key.clone(),
-            parts: HashMap::new(),
+            parts: FastMap::new(),
             delta: RollupDelta::default(),
         })
     }
@@ -1109,7 +1111,7 @@ impl ImportTx {
 
 /// The roll-up key parts of a project read or written in an import,
 /// borrowed (not cloned: this runs once per row of a large import).
-fn parts_of(parts: &HashMap<i64, Parts>, project_id: i64) -> Result<&Parts> {
+fn parts_of(parts: &FastMap<i64, Parts>, project_id: i64) -> Result<&Parts> {
     parts.get(&project_id).ok_or_else(|| StoreError::Corrupt {
         column: "projects.id",
         value: project_id.to_string(),

@@ -4,7 +4,7 @@
 //! by recomputing them. [`Source`] picks the roll-up a statistics query can
 //! use, or the raw transactions when none covers it.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use sqlx::QueryBuilder;
 use yuanjiang_domain::{FundTransaction, FundType, Project};

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sqlx::Row;
 use yuanjiang_domain::{DomainError, Fen, FundChain, FundType};
 
 use crate::parties::key;
@@ -72,7 +71,18 @@ impl StatDimension {
             })
     }
 
-    /// The column in `source`; roll-ups are aliased `p` like projects.
+    /// The column in `source` to group by.
+    fn group_column(self, source: Source) -> &'static str {
+        match (self, source) {
+            (StatDimension::Year, Source::Raw) => "t.year",
+            (StatDimension::Year, _) => "p.year",
+            (StatDimension::Month, Source::Raw) => "t.month",
+            (StatDimension::Month, _) => "p.month",
+            (other, _) => other.column(source),
+        }
+    }
+
+    /// The column in `source` as text; roll-ups are aliased `p` like projects.
     fn column(self, source: Source) -> &'static str {
         match (self, source) {
             (StatDimension::Supporter, _) => "p.supporter_code",
@@ -152,7 +162,12 @@ impl Store {
             .enumerate()
             .map(|(i, d)| format!("{} AS d{i}, ", d.column(source)))
             .collect();
-        let group: String = (0..by.len()).map(|i| format!("d{i}, ")).collect();
+        // Grouped by the columns themselves, not the text they are shown
+        // as, so that an index in the same order spares the sort.
+        let group: String = by
+            .iter()
+            .map(|d| format!("{}, ", d.group_column(source)))
+            .collect();
         let (from, fund_type, sums, year) = match source {
             Source::Raw => (
                 "fund_transactions t JOIN projects p ON p.id = t.project_id",
@@ -174,7 +189,7 @@ impl Store {
             ),
         };
         let mut sql = Sql::new(&format!(
-            "SELECT {dims}{fund_type}, {sums} FROM {from} WHERE 1 = 1"
+            "SELECT {dims}{fund_type} AS fund_type, {sums} FROM {from} WHERE 1 = 1"
         ));
         filter.push_conditions(&mut sql, year);
         if let (Some(day), Source::Raw) = (filter.as_of, source) {
@@ -186,18 +201,27 @@ impl Store {
             });
         }
         sql.push(&format!(" GROUP BY {group}{fund_type}"));
-        let raw: Vec<(Vec<String>, String, i64, i64)> = on_pool!(self, p => {
-            let rows = bind_params!(sqlx::query(sql.text()), &sql.params).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let mut values = Vec::with_capacity(by.len());
-                for i in 0..by.len() {
-                    values.push(row.try_get::<String, _>(i)?);
-                }
-                out.push((values, row.try_get::<String, _>(by.len())?, row.try_get::<i64, _>(by.len() + 1)?, row.try_get::<i64, _>(by.len() + 2)?));
-            }
-            out
+        // The groups come back as one JSON array in one row: row by row,
+        // each of a year's 1,500 groups was a hand-off between the SQLite
+        // worker thread and the runtime, which cost more than the query.
+        let cells: String = (0..by.len())
+            .map(|i| format!("q.d{i}, "))
+            .chain(["q.fund_type, q.total, q.n".to_owned()])
+            .collect();
+        let whole = match self.backend() {
+            crate::Backend::Sqlite => Sql::new(&format!(
+                "SELECT json_group_array(json_array({cells})) FROM ({}) q",
+                sql.text().0
+            )),
+            crate::Backend::Postgres => Sql::new(&format!(
+                "SELECT COALESCE(json_agg(json_build_array({cells})), '[]'::json)::text FROM ({}) q",
+                sql.text().0
+            )),
+        };
+        let json: String = on_pool!(self, p => {
+            bind_params!(sqlx::query_scalar(whole.text()), &sql.params).fetch_one(p).await?
         });
+        let raw = groups(&json, by.len())?;
         let mut grouped: BTreeMap<Vec<String>, (FundChain, i64)> = BTreeMap::new();
         for (values, fund_type, total, n) in raw {
             let entry = grouped.entry(values).or_default();
@@ -217,6 +241,46 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// A cell of an aggregated group: a dimension value or fund type, or a sum.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum GroupCell {
+    Sum(i64),
+    Text(String),
+}
+
+/// One aggregated group: dimension values, fund type, total fen, transactions.
+type Group = (Vec<String>, String, i64, i64);
+
+/// The groups of [`Store::fund_stats_from`] from their JSON array: each
+/// `[d0, …, fund_type, total, n]`.
+fn groups(json: &str, dims: usize) -> Result<Vec<Group>> {
+    let bad = |what: &str| crate::StoreError::Corrupt {
+        column: "fund statistics (aggregated groups)",
+        value: what.to_owned(),
+    };
+    let rows: Vec<Vec<GroupCell>> = serde_json::from_str(json).map_err(|e| bad(&e.to_string()))?;
+    rows.into_iter()
+        .map(|row| {
+            let mut cells = row.into_iter();
+            let text = |cells: &mut std::vec::IntoIter<GroupCell>| match cells.next() {
+                Some(GroupCell::Text(t)) => Ok(t),
+                _ => Err(bad("a text cell missing")),
+            };
+            let values = (0..dims)
+                .map(|_| text(&mut cells))
+                .collect::<Result<Vec<String>>>()?;
+            let fund_type = text(&mut cells)?;
+            match (cells.next(), cells.next()) {
+                (Some(GroupCell::Sum(total)), Some(GroupCell::Sum(n))) => {
+                    Ok((values, fund_type, total, n))
+                }
+                _ => Err(bad("a sum missing")),
+            }
+        })
+        .collect()
 }
 
 /// Cached answers by query, each with the data version it was computed at.
@@ -247,5 +311,26 @@ impl StatsCache {
             }
             entries.insert(key, (version, rows));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::groups;
+
+    #[test]
+    fn groups_read_back_from_their_json_and_refuse_a_broken_one() {
+        let json =
+            r#"[["31","education","payment",9823915945000,8],["44","health","transfer",1,1]]"#;
+        let rows = groups(json, 2).expect("groups");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].0, ["31", "education"]);
+        assert_eq!(rows[0].1, "payment");
+        assert_eq!((rows[0].2, rows[0].3), (9_823_915_945_000, 8));
+        assert_eq!(groups("[]", 3).expect("none"), []);
+        // A sum where a dimension should be, a missing count, not JSON.
+        assert!(groups(r#"[[31,"payment",1,1]]"#, 1).is_err());
+        assert!(groups(r#"[["31","payment",1]]"#, 1).is_err());
+        assert!(groups("not json", 1).is_err());
     }
 }

@@ -27,11 +27,21 @@ use crate::{ApiError, AppState, Caller};
 
 pub use query::FILTER_PARAMS;
 
-/// `GET /healthz`: 200 when the database answers, 503 otherwise.
-#[utoipa::path(get, path = "/healthz", tag = "system", security(()), responses((status = 200, description = "The database answers"), (status = 503, description = "The database does not answer")))]
+/// `GET /healthz`: 200 when the database answers, 503 otherwise. `search`
+/// says whether this node's search index is built yet (`building` for a
+/// while after start; the node serves everything else meanwhile).
+#[utoipa::path(get, path = "/healthz", tag = "system", security(()), responses((status = 200, description = "The database answers: `{status: ok, search: ready|building}`"), (status = 503, description = "The database does not answer")))]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let search = if state.search.is_ready() {
+        "ready"
+    } else {
+        "building"
+    };
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({"status": "ok", "search": search})),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
             (
