@@ -234,6 +234,22 @@ impl ProjectIndex {
                 .collect();
         }
         self.begin_rebuild()?;
+        if let Err(e) = self.add_registry(store).await {
+            // The old index stays; the writes kept aside go in now.
+            let this = self.clone();
+            tokio::task::spawn_blocking(move || this.abandon_rebuild())
+                .await
+                .map_err(|e| SearchError::Task(e.to_string()))??;
+            return Err(e);
+        }
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.finish_rebuild())
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))?
+    }
+
+    /// Adds every project of the store, a page at a time, uncommitted.
+    async fn add_registry(&self, store: &Store) -> Result<(), SearchError> {
         let mut cursor = None;
         let all = ProjectFilter::default();
         loop {
@@ -245,13 +261,39 @@ impl ProjectIndex {
                 .map_err(|e| SearchError::Task(e.to_string()))??;
             match page.next_cursor.and_then(|c| c.parse::<i64>().ok()) {
                 Some(next) => cursor = Some(next),
-                None => break,
+                None => return Ok(()),
             }
         }
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.finish_rebuild())
-            .await
-            .map_err(|e| SearchError::Task(e.to_string()))?
+    }
+
+    /// Drops a failed rebuild's uncommitted work, keeps the old index, and
+    /// puts in the writes made meanwhile, so none is lost to the failure.
+    fn abandon_rebuild(&self) -> Result<(), SearchError> {
+        let mut writer = lock(&self.inner.writer);
+        let fresh = lock(&self.inner.touched).take().unwrap_or_default();
+        writer.rollback()?;
+        self.put_all(&writer, fresh.values())?;
+        writer.commit()?;
+        drop(writer);
+        self.inner.reader.reload()?;
+        Ok(())
+    }
+
+    /// Replaces each project's document by the row given.
+    fn put_all<'a>(
+        &self,
+        writer: &IndexWriter,
+        rows: impl Iterator<Item = &'a ProjectRow>,
+    ) -> Result<(), SearchError> {
+        for row in rows {
+            // A delete removes only the documents added before it.
+            writer.delete_term(Term::from_field_text(
+                self.inner.fields.code,
+                &row.project.code,
+            ));
+            writer.add_document(self.document(row))?;
+        }
+        Ok(())
     }
 
     /// Empties the index, uncommitted, and starts keeping writes aside.
@@ -275,14 +317,7 @@ impl ProjectIndex {
     fn finish_rebuild(&self) -> Result<usize, SearchError> {
         let mut writer = lock(&self.inner.writer);
         let fresh = lock(&self.inner.touched).take().unwrap_or_default();
-        for row in fresh.values() {
-            // A delete removes only the documents added before it.
-            writer.delete_term(Term::from_field_text(
-                self.inner.fields.code,
-                &row.project.code,
-            ));
-            writer.add_document(self.document(row))?;
-        }
+        self.put_all(&writer, fresh.values())?;
         writer.commit()?;
         drop(writer);
         self.inner.reader.reload()?;
@@ -610,6 +645,31 @@ mod tests {
 
         drop(index);
         assert!(!dir.exists(), "the index directory goes with the index");
+    }
+
+    #[test]
+    fn a_failed_rebuild_keeps_the_old_index_and_the_writes_made_meanwhile() {
+        let index = ProjectIndex::new().expect("index");
+        let all = SearchFilter::default();
+        index
+            .upsert(&row("YJ-1", "和田市人民医院", "44", "653201", true))
+            .expect("upsert");
+        index.begin_rebuild().expect("begin");
+        index
+            .add_all(&[row("YJ-1", "和田市卫生院", "44", "653201", true)])
+            .expect("add");
+        index
+            .upsert(&row("YJ-2", "疏附县第二中学", "31", "653121", true))
+            .expect("upsert");
+        index.abandon_rebuild().expect("abandon");
+        assert_eq!(index.search("医院", &all, 10).expect("search"), ["YJ-1"]);
+        assert!(index.search("卫生院", &all, 10).expect("search").is_empty());
+        assert_eq!(index.search("中学", &all, 10).expect("search"), ["YJ-2"]);
+        // Writes after it commit at once again.
+        index
+            .upsert(&row("YJ-3", "喀什地区职业技术学院", "31", "653101", true))
+            .expect("upsert");
+        assert_eq!(index.search("学院", &all, 10).expect("search"), ["YJ-3"]);
     }
 
     #[test]
