@@ -76,23 +76,25 @@ impl Default for AuthConfig {
 }
 
 /// The authentication layer's state: the store, the settings and the
-/// login rate limiter. Cheap to clone.
+/// login rate limiter. One `Arc`: the layer clones it for every request.
 #[derive(Clone)]
-pub struct Auth {
+pub struct Auth(Arc<AuthShared>);
+
+struct AuthShared {
     store: Store,
-    config: Arc<AuthConfig>,
-    limiter: Arc<LoginLimiter>,
+    config: AuthConfig,
+    limiter: LoginLimiter,
 }
 
 impl Auth {
     /// Builds the layer's state for one router.
     pub fn new(store: Store, config: AuthConfig) -> Auth {
         let limiter = LoginLimiter::new(config.login_attempts_per_minute, Duration::from_secs(60));
-        Auth {
+        Auth(Arc::new(AuthShared {
             store,
-            config: Arc::new(config),
-            limiter: Arc::new(limiter),
-        }
+            config,
+            limiter,
+        }))
     }
 }
 
@@ -280,7 +282,7 @@ fn client_addr(req: &Request, config: &AuthConfig) -> Option<IpAddr> {
 /// enforces CSRF on cookie-authenticated state-changing requests.
 pub async fn authenticate(State(auth): State<Auth>, mut req: Request, next: Next) -> Response {
     let now = Utc::now();
-    let secure = came_over_tls(req.headers(), &auth.config);
+    let secure = came_over_tls(req.headers(), &auth.0.config);
     let path = req.uri().path();
     // The login form has its own CSRF check and must work whatever stale
     // cookie the browser still holds; sign-out must too.
@@ -292,7 +294,7 @@ pub async fn authenticate(State(auth): State<Auth>, mut req: Request, next: Next
             credential: Credential::Anonymous,
         })
     } else {
-        resolve(&auth.store, req.headers(), now).await
+        resolve(&auth.0.store, req.headers(), now).await
     };
     let authenticated = match resolved {
         Ok(a) => a,
@@ -327,7 +329,7 @@ pub async fn authenticate(State(auth): State<Auth>, mut req: Request, next: Next
         }
         req = rebuilt;
     }
-    let client = ClientAddr(client_addr(&req, &auth.config));
+    let client = ClientAddr(client_addr(&req, &auth.0.config));
     req.extensions_mut().insert(client);
     req.extensions_mut().insert(authenticated);
     req.extensions_mut().insert(auth);
@@ -626,7 +628,7 @@ async fn login_form(Extension(auth): Extension<Auth>, headers: HeaderMap) -> Res
         StatusCode::OK,
         "",
         None,
-        came_over_tls(&headers, &auth.config),
+        came_over_tls(&headers, &auth.0.config),
     )
 }
 
@@ -656,8 +658,8 @@ async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let secure = came_over_tls(&headers, &auth.config);
-    if let Err(wait) = auth.limiter.check(client, Instant::now()) {
+    let secure = came_over_tls(&headers, &auth.0.config);
+    if let Err(wait) = auth.0.limiter.check(client, Instant::now()) {
         let secs = wait.as_secs().max(1);
         tracing::warn!(?client, "login rate limit reached");
         let notice = Notice {
@@ -686,6 +688,7 @@ async fn login(
     let password = Secret::new(form.password);
     let now = Utc::now();
     let outcome = match auth
+        .0
         .store
         .verify_login(&form.username, &password, now)
         .await
@@ -748,11 +751,11 @@ async fn start_session(
     // A session the browser still holds is ended, so signing in always
     // yields a fresh id (no session fixation).
     if let Some(old) = cookie(headers, SESSION_COOKIE)
-        && let Err(e) = auth.store.delete_session(old).await
+        && let Err(e) = auth.0.store.delete_session(old).await
     {
         return ApiError::from(e).into_response();
     }
-    let session = match auth.store.create_session(user_id, Utc::now()).await {
+    let session = match auth.0.store.create_session(user_id, Utc::now()).await {
         Ok(s) => s,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -788,7 +791,7 @@ async fn logout(
 ) -> Response {
     if let Credential::Session { id, .. } = &caller.credential {
         let name = caller.viewer.name();
-        let ended = auth.store.delete_session(id.expose()).await;
+        let ended = auth.0.store.delete_session(id.expose()).await;
         let recorded = match ended {
             Ok(()) => {
                 let entry = AuditEntry {
@@ -799,7 +802,7 @@ async fn logout(
                     before: None,
                     after: None,
                 };
-                auth.store.record_audit(&entry).await
+                auth.0.store.record_audit(&entry).await
             }
             Err(e) => Err(e),
         };
@@ -808,7 +811,7 @@ async fn logout(
         }
         tracing::info!(user = ?name, "signed out");
     }
-    let secure = came_over_tls(&headers, &auth.config);
+    let secure = came_over_tls(&headers, &auth.0.config);
     let mut response = StatusCode::SEE_OTHER.into_response();
     let h = response.headers_mut();
     h.insert(LOCATION, HeaderValue::from_static("/login"));

@@ -75,12 +75,16 @@ struct VersionMemo {
     read: Option<(Instant, i64)>,
 }
 
-/// The cache, shared by the app's handlers.
+/// The cache, shared by the app's handlers; one `Arc`, as it is cloned
+/// into a middleware's state on every request.
 #[derive(Clone, Default)]
-pub struct ResponseCache {
-    inner: Arc<RwLock<Entries>>,
-    flights: Arc<Mutex<Flights>>,
-    memo: Arc<Mutex<VersionMemo>>,
+pub struct ResponseCache(Arc<Shared>);
+
+#[derive(Default)]
+struct Shared {
+    inner: RwLock<Entries>,
+    flights: Mutex<Flights>,
+    memo: Mutex<VersionMemo>,
 }
 
 /// Who is asking, for [`ResponseCache::get_or_build`].
@@ -110,7 +114,7 @@ impl ResponseCache {
     /// [`VERSION_FRESH`] unless this node has written since.
     pub async fn version(&self, store: &Store) -> Result<i64, StoreError> {
         // The guard must be gone before any await: the future is `Send`.
-        let remembered = self.memo.lock().ok().map(|memo| {
+        let remembered = self.0.memo.lock().ok().map(|memo| {
             let fresh = memo
                 .read
                 .filter(|(at, _)| at.elapsed() < VERSION_FRESH)
@@ -123,7 +127,7 @@ impl ResponseCache {
             None => return store.write_version().await,
         };
         let version = store.write_version().await?;
-        if let Ok(mut memo) = self.memo.lock()
+        if let Ok(mut memo) = self.0.memo.lock()
             && memo.generation == generation
         {
             memo.read = Some((Instant::now(), version));
@@ -134,7 +138,7 @@ impl ResponseCache {
     /// Forgets the remembered version: called after every request that may
     /// have written, before its answer leaves, so the next request sees it.
     pub fn forget_version(&self) {
-        if let Ok(mut memo) = self.memo.lock() {
+        if let Ok(mut memo) = self.0.memo.lock() {
             memo.generation += 1;
             memo.read = None;
         }
@@ -142,7 +146,7 @@ impl ResponseCache {
 
     /// The entry for `key` if it was built at `version` or later.
     pub fn get(&self, key: &str, version: i64) -> Option<Arc<Cached>> {
-        let entries = self.inner.read().ok()?;
+        let entries = self.0.inner.read().ok()?;
         entries
             .map
             .get(key)
@@ -152,7 +156,7 @@ impl ResponseCache {
 
     /// The latest entry for `key`, whatever its version.
     fn latest(&self, key: &str) -> Option<Arc<Cached>> {
-        let entries = self.inner.read().ok()?;
+        let entries = self.0.inner.read().ok()?;
         entries.map.get(key).map(|(_, value)| value.clone())
     }
 
@@ -160,7 +164,7 @@ impl ResponseCache {
     /// already (a slow request does not put back an older answer).
     pub fn put(&self, key: String, version: i64, value: Cached) -> Arc<Cached> {
         let value = Arc::new(value);
-        if let Ok(mut entries) = self.inner.write() {
+        if let Ok(mut entries) = self.0.inner.write() {
             let size = value.body.len();
             if entries.map.len() >= MAX_ENTRIES || entries.bytes + size > MAX_BYTES {
                 entries.map.clear();
@@ -181,7 +185,7 @@ impl ResponseCache {
     }
 
     fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let Ok(mut flights) = self.flights.lock() else {
+        let Ok(mut flights) = self.0.flights.lock() else {
             return Arc::default();
         };
         if flights.len() >= MAX_ENTRIES && !flights.contains_key(key) {
