@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use foldhash::{HashMap as FastMap, HashMapExt, HashSet as FastSet};
+use foldhash::{HashMap as FastMap, HashMapExt, HashSet as FastSet, HashSetExt};
 
 use serde::Serialize;
 use sm3::{Digest, Sm3};
@@ -432,8 +432,9 @@ struct Check<'a> {
     counts: BTreeMap<&'static str, Counts>,
     supporters: HashMap<String, Option<String>>,
     recipients: HashMap<String, Option<String>>,
-    stored: HashMap<String, StoredProject>,
-    finals: HashMap<String, FinalProject>,
+    // Looked up once per row of a large file: foldhash, not SipHash.
+    stored: FastMap<String, StoredProject>,
+    finals: FastMap<String, FinalProject>,
     txn_changes: Vec<TxnChange>,
     indicator_changes: Vec<Option<IndicatorChange>>,
     /// Stored assignments of the file's supporters, in clear.
@@ -510,7 +511,7 @@ impl<'a> Check<'a> {
             supporters,
             recipients,
             stored,
-            finals: HashMap::new(),
+            finals: FastMap::new(),
             txn_changes: Vec::new(),
             indicator_changes: Vec::new(),
             stored_assignments: Vec::new(),
@@ -789,7 +790,13 @@ impl<'a> Check<'a> {
         let mut by_project: FastMap<String, Vec<usize>> = FastMap::new();
         for (i, t) in inputs.iter().enumerate() {
             if self.check_reference(t.at, &t.project) {
-                by_project.entry(t.project.clone()).or_default().push(i);
+                // The code is cloned once per project, not once per row.
+                match by_project.get_mut(&t.project) {
+                    Some(rows) => rows.push(i),
+                    None => {
+                        by_project.insert(t.project.clone(), vec![i]);
+                    }
+                }
             }
         }
         for (code, f) in &self.finals {
@@ -1245,25 +1252,27 @@ impl<'a> Check<'a> {
                 .copied()
                 .ok_or_else(|| ExchangeError::Store(yuanjiang_store::StoreError::NotFound))
         };
-        let mut touched: HashSet<i64> = HashSet::new();
+        let mut touched: FastSet<i64> = FastSet::new();
         let inserts: Vec<usize> = (0..self.read.transactions.len())
             .filter(|&i| self.txn_changes[i] == TxnChange::Insert)
             .collect();
         for chunk in inserts.chunks(WRITE_BATCH) {
             let mut rows: Vec<(i64, FundTransaction)> = Vec::with_capacity(chunk.len());
             for &i in chunk {
-                let t = &self.read.transactions[i];
+                // A new row is not looked at again: its strings move
+                // instead of being copied (a million rows in a large file).
+                let t = &mut self.read.transactions[i];
                 let id = id_of(&t.project)?;
                 touched.insert(id);
                 rows.push((
                     id,
                     FundTransaction {
-                        project_code: t.project.clone(),
+                        project_code: std::mem::take(&mut t.project),
                         fund_type: t.fund_type,
                         amount: t.amount,
                         date: t.date,
-                        document_no: t.document_no.clone(),
-                        note: t.note.clone().unwrap_or_default(),
+                        document_no: std::mem::take(&mut t.document_no),
+                        note: t.note.take().unwrap_or_default(),
                     },
                 ));
             }

@@ -197,8 +197,11 @@ impl std::fmt::Debug for AssignmentIn {
 /// own) and ID number.
 pub(crate) type AssignmentKey = (String, Option<u32>, String);
 
-/// Natural key of a transaction: project, type, date, document number.
-pub(crate) type TxnKey = (String, FundType, NaiveDate, String);
+/// Natural key of a transaction (project, type, date, document number),
+/// borrowed from the row: hashed to find the rows read before it.
+fn txn_key(t: &TxnIn) -> (&str, FundType, NaiveDate, &str) {
+    (&t.project, t.fund_type, t.date, &t.document_no)
+}
 
 /// What the current sheet is doing.
 enum SheetState {
@@ -235,7 +238,12 @@ pub(crate) struct Collector<'p> {
     /// not reported again as referring to an unknown project.
     pub broken_projects: FastSet<String>,
     project_keys: FastMap<String, At>,
-    txn_keys: FastMap<TxnKey, At>,
+    /// Each transaction read, by its natural key: indices into
+    /// `transactions`, so that a million-row file keeps no second copy of
+    /// its codes and document numbers.
+    txn_keys: hashbrown::HashTable<usize>,
+    /// Hashes the keys of `txn_keys`.
+    txn_hasher: foldhash::fast::RandomState,
     indicator_keys: FastMap<(String, String, Option<String>), At>,
     assignment_keys: FastMap<AssignmentKey, At>,
     /// Rows read, for progress.
@@ -266,7 +274,8 @@ impl<'p> Collector<'p> {
             assignments: Vec::new(),
             broken_projects: FastSet::new(),
             project_keys: FastMap::new(),
-            txn_keys: FastMap::new(),
+            txn_keys: hashbrown::HashTable::new(),
+            txn_hasher: foldhash::fast::RandomState::default(),
             indicator_keys: FastMap::new(),
             assignment_keys: FastMap::new(),
             rows_read: 0,
@@ -341,7 +350,8 @@ impl<'p> Collector<'p> {
 
     fn record(&mut self, index: usize, number: u32, cells: &[Cell], problems: Vec<CellProblem>) {
         let sheet = &self.sheets[index];
-        let mapped: HashSet<u32> = sheet.columns.values().map(|(c, _)| *c).collect();
+        // A handful of columns: a scan, not a set built for every row.
+        let mapped = |c: u32| sheet.columns.values().any(|(col, _)| *col == c);
         let header_of = |c: u32| {
             sheet
                 .columns
@@ -363,7 +373,7 @@ impl<'p> Collector<'p> {
         }
         for (c, cell) in cells.iter().enumerate() {
             let c = c as u32;
-            if !cell.is_blank() && !mapped.contains(&c) && self.headless.insert(c) {
+            if !cell.is_blank() && !mapped(c) && self.headless.insert(c) {
                 // Reported once per column: data in a column without a known header.
                 self.issues.push(
                     Issue::file(
@@ -458,13 +468,14 @@ impl<'p> Collector<'p> {
     }
 
     fn add_transaction(&mut self, t: TxnIn) {
-        let key = (
-            t.project.clone(),
-            t.fund_type,
-            t.date,
-            t.document_no.clone(),
-        );
-        if let Some(first) = self.txn_keys.get(&key).copied() {
+        use std::hash::BuildHasher;
+        let hash = self.txn_hasher.hash_one(txn_key(&t));
+        let rows = &self.transactions;
+        let first = self
+            .txn_keys
+            .find(hash, |&i| txn_key(&rows[i]) == txn_key(&t))
+            .map(|&i| rows[i].at);
+        if let Some(first) = first {
             self.duplicate(
                 t.at,
                 first,
@@ -474,7 +485,9 @@ impl<'p> Collector<'p> {
             );
             return;
         }
-        self.txn_keys.insert(key, t.at);
+        let hasher = &self.txn_hasher;
+        self.txn_keys
+            .insert_unique(hash, rows.len(), |&i| hasher.hash_one(txn_key(&rows[i])));
         self.transactions.push(t);
     }
 
