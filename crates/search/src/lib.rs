@@ -24,10 +24,13 @@
 #![forbid(unsafe_code)]
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use tantivy::collector::TopDocs;
+use tantivy::directory::{Directory, INDEX_WRITER_LOCK, MmapDirectory};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
@@ -109,6 +112,47 @@ struct Inner {
     dir: Option<tempfile::TempDir>,
 }
 
+/// The name every index directory starts with.
+const DIR_PREFIX: &str = "yuanjiang-search-";
+
+/// Directories younger than this are left alone: a server starting beside
+/// this one may have made its directory and not yet taken its lock.
+const STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// Removes the index directories under `parent` that no live index owns,
+/// as a server killed with SIGKILL (or a crash) leaves them; a clean stop
+/// removes its own. An index holds tantivy's writer lock (an exclusive
+/// `flock`) for as long as it lives, and the kernel drops the lock with
+/// the process: a directory whose lock can be taken, and older than
+/// `min_age`, belongs to no one. Returns how many were removed.
+fn clear_stale(parent: &Path, min_age: Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return 0;
+    };
+    let mut cleared = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = entry.file_name().to_string_lossy().starts_with(DIR_PREFIX);
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_dir)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= min_age);
+        if !ours || !old {
+            continue;
+        }
+        let unowned = MmapDirectory::open(&path)
+            .map(|dir| dir.acquire_lock(&INDEX_WRITER_LOCK).is_ok())
+            .unwrap_or(false);
+        if unowned && std::fs::remove_dir_all(&path).is_ok() {
+            cleared += 1;
+        }
+    }
+    cleared
+}
+
 /// The project search index; cheap to clone, shared by all requests.
 #[derive(Clone)]
 pub struct ProjectIndex {
@@ -127,11 +171,25 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl ProjectIndex {
     /// An empty index in a temporary directory (in memory if none can be
-    /// made), not yet ready; [`ProjectIndex::rebuild`] fills it.
+    /// made), not yet ready; [`ProjectIndex::rebuild`] fills it. Directories
+    /// left by servers that were killed are cleared first.
     pub fn new() -> Result<ProjectIndex, SearchError> {
+        ProjectIndex::new_in(&std::env::temp_dir())
+    }
+
+    /// [`ProjectIndex::new`] under `parent` instead of the system's
+    /// temporary directory.
+    pub fn new_in(parent: &Path) -> Result<ProjectIndex, SearchError> {
+        let cleared = clear_stale(parent, STALE_AFTER);
+        if cleared > 0 {
+            tracing::info!(
+                cleared,
+                "removed search indexes left by servers that were killed"
+            );
+        }
         let on_disk = tempfile::Builder::new()
-            .prefix("yuanjiang-search-")
-            .tempdir()
+            .prefix(DIR_PREFIX)
+            .tempdir_in(parent)
             .map_err(|e| SearchError::Index(e.into()))
             .and_then(|dir| ProjectIndex::create(Some(dir)));
         on_disk.or_else(|e| {
@@ -141,7 +199,8 @@ impl ProjectIndex {
     }
 
     /// An empty index in memory, not yet ready.
-    pub fn in_memory() -> Result<ProjectIndex, SearchError> {
+    #[cfg(test)]
+    fn in_memory() -> Result<ProjectIndex, SearchError> {
         ProjectIndex::create(None)
     }
 
@@ -681,5 +740,47 @@ mod tests {
             .expect("upsert");
         let all = SearchFilter::default();
         assert_eq!(index.search("医院", &all, 10).expect("search"), ["YJ-1"]);
+    }
+
+    fn index_dirs(parent: &Path) -> Vec<std::path::PathBuf> {
+        let mut dirs: Vec<_> = std::fs::read_dir(parent)
+            .expect("read parent")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(DIR_PREFIX))
+            .map(|e| e.path())
+            .collect();
+        dirs.sort();
+        dirs
+    }
+
+    #[test]
+    fn directories_of_killed_servers_are_cleared_and_live_ones_kept() {
+        let parent = tempfile::tempdir().expect("parent");
+        let live = ProjectIndex::new_in(parent.path()).expect("live index");
+        let live_dir = live.directory().expect("on disk").to_path_buf();
+        // What a killed server leaves: an index directory whose lock no one holds.
+        let killed = parent.path().join(format!("{DIR_PREFIX}killed"));
+        std::fs::create_dir(&killed).expect("dir");
+        std::fs::write(killed.join(".tantivy-writer.lock"), b"").expect("lock file");
+        std::fs::write(killed.join("segment.idx"), b"postings").expect("segment");
+        let other = parent.path().join("not-an-index");
+        std::fs::create_dir(&other).expect("dir");
+
+        // Young directories are left: a server may be starting beside us.
+        assert_eq!(clear_stale(parent.path(), Duration::from_secs(3600)), 0);
+        assert_eq!(index_dirs(parent.path()).len(), 2);
+
+        assert_eq!(clear_stale(parent.path(), Duration::ZERO), 1);
+        assert_eq!(index_dirs(parent.path()), [live_dir]);
+        assert!(other.exists(), "other directories are not touched");
+        // The live index, whose lock is held, still answers.
+        live.upsert(&row("YJ-1", "和田市人民医院", "44", "653201", true))
+            .expect("upsert");
+        let all = SearchFilter::default();
+        assert_eq!(live.search("医院", &all, 10).expect("search"), ["YJ-1"]);
+
+        // A clean stop removes its own.
+        drop(live);
+        assert!(index_dirs(parent.path()).is_empty());
     }
 }
