@@ -1,6 +1,6 @@
 //! Which database to use, chosen by URL scheme: `sqlite://PATH` (the
-//! embedded default) or `postgres://…`. `Debug` hides the password so the
-//! URL can be logged.
+//! embedded default) or `postgres://…`; a plain file path is a SQLite file.
+//! `Debug` hides the password so the URL can be logged.
 
 use std::fmt;
 
@@ -26,8 +26,16 @@ pub struct DbSettings {
 }
 
 impl DbSettings {
-    /// Parses a URL, choosing the backend by its scheme.
+    /// Parses a URL, choosing the backend by its scheme. A value with no
+    /// scheme at all (`/srv/yj/data.db`, `data.db`) is taken as the path
+    /// of a SQLite file, as people type it.
     pub fn from_url(url: &str) -> Result<DbSettings, StoreError> {
+        if !url.is_empty() && !url.contains("://") && !url.starts_with("sqlite:") {
+            return Ok(DbSettings {
+                url: format!("sqlite://{url}"),
+                backend: Backend::Sqlite,
+            });
+        }
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -96,5 +104,18 @@ mod tests {
             DbSettings::from_url("mysql://x"),
             Err(StoreError::BadUrl(_))
         ));
+        assert!(matches!(
+            DbSettings::from_url(""),
+            Err(StoreError::BadUrl(_))
+        ));
+    }
+
+    #[test]
+    fn a_plain_path_is_a_sqlite_file() {
+        let s = DbSettings::from_url("/srv/yj/data.db").expect("absolute path");
+        assert_eq!(s.backend(), Backend::Sqlite);
+        assert_eq!(s.url(), "sqlite:///srv/yj/data.db");
+        let s = DbSettings::from_url("data.db").expect("relative path");
+        assert_eq!(s.url(), "sqlite://data.db");
     }
 }

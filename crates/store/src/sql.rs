@@ -37,6 +37,14 @@ impl Sql {
         sqlx::AssertSqlSafe(&self.text)
     }
 
+    /// Encloses the query in an outer one, `prefix` before and `suffix`
+    /// after; the parameters stay with it.
+    pub fn wrap(mut self, prefix: &str, suffix: &str) -> Sql {
+        self.text.insert_str(0, prefix);
+        self.text.push_str(suffix);
+        self
+    }
+
     /// Adds a parameter and returns its placeholder, e.g. `$3`.
     pub fn param(&mut self, p: Param) -> String {
         self.params.push(p);

@@ -71,28 +71,27 @@ impl StatDimension {
             })
     }
 
-    /// The column in `source` to group by.
+    /// The column in `source` to group by; roll-ups are aliased `p` like
+    /// projects.
     fn group_column(self, source: Source) -> &'static str {
-        match (self, source) {
-            (StatDimension::Year, Source::Raw) => "t.year",
-            (StatDimension::Year, _) => "p.year",
-            (StatDimension::Month, Source::Raw) => "t.month",
-            (StatDimension::Month, _) => "p.month",
-            (other, _) => other.column(source),
-        }
-    }
-
-    /// The column in `source` as text; roll-ups are aliased `p` like projects.
-    fn column(self, source: Source) -> &'static str {
         match (self, source) {
             (StatDimension::Supporter, _) => "p.supporter_code",
             (StatDimension::Prefecture, _) => "p.prefecture_code",
             (StatDimension::Recipient, _) => "p.recipient_code",
             (StatDimension::Category, _) => "p.category",
-            (StatDimension::Year, Source::Raw) => "CAST(t.year AS TEXT)",
-            (StatDimension::Year, _) => "CAST(p.year AS TEXT)",
-            (StatDimension::Month, Source::Raw) => "CAST(t.month AS TEXT)",
-            (StatDimension::Month, _) => "CAST(p.month AS TEXT)",
+            (StatDimension::Year, Source::Raw) => "t.year",
+            (StatDimension::Year, _) => "p.year",
+            (StatDimension::Month, Source::Raw) => "t.month",
+            (StatDimension::Month, _) => "p.month",
+        }
+    }
+
+    /// The column in `source` as text, as the answer's keys are.
+    fn column(self, source: Source) -> String {
+        let column = self.group_column(source);
+        match self {
+            StatDimension::Year | StatDimension::Month => format!("CAST({column} AS TEXT)"),
+            _ => column.to_owned(),
         }
     }
 }
@@ -208,18 +207,20 @@ impl Store {
             .map(|i| format!("q.d{i}, "))
             .chain(["q.fund_type, q.total, q.n".to_owned()])
             .collect();
-        let whole = match self.backend() {
-            crate::Backend::Sqlite => Sql::new(&format!(
-                "SELECT json_group_array(json_array({cells})) FROM ({}) q",
-                sql.text().0
-            )),
-            crate::Backend::Postgres => Sql::new(&format!(
-                "SELECT COALESCE(json_agg(json_build_array({cells})), '[]'::json)::text FROM ({}) q",
-                sql.text().0
-            )),
+        let sql = match self.backend() {
+            crate::Backend::Sqlite => sql.wrap(
+                &format!("SELECT json_group_array(json_array({cells})) FROM ("),
+                ") q",
+            ),
+            crate::Backend::Postgres => sql.wrap(
+                &format!(
+                    "SELECT COALESCE(json_agg(json_build_array({cells})), '[]'::json)::text FROM ("
+                ),
+                ") q",
+            ),
         };
         let json: String = on_pool!(self, p => {
-            bind_params!(sqlx::query_scalar(whole.text()), &sql.params).fetch_one(p).await?
+            bind_params!(sqlx::query_scalar(sql.text()), &sql.params).fetch_one(p).await?
         });
         let raw = groups(&json, by.len())?;
         let mut grouped: BTreeMap<Vec<String>, (FundChain, i64)> = BTreeMap::new();

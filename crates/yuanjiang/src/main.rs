@@ -33,7 +33,7 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct DbArg {
-    /// Database URL: sqlite://PATH (embedded, the default) or postgres://USER@HOST/DB.
+    /// Database URL: sqlite://PATH (embedded, the default), a plain file path (SQLite) or postgres://USER@HOST/DB.
     #[arg(long, env = "YUANJIANG_DB", default_value = DEFAULT_DATABASE_URL)]
     db: String,
 }

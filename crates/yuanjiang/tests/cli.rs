@@ -149,6 +149,11 @@ fn demo_refuses_a_database_with_projects_and_a_bad_url() {
     let again = yuanjiang(&["demo", "--db", &db, "--scale", "small"]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("empty database"));
+    // The same file given as a plain path is the same database.
+    let path = dir.path().join("d.db").display().to_string();
+    let by_path = yuanjiang(&["demo", "--db", &path, "--scale", "small"]);
+    assert!(!by_path.status.success());
+    assert!(String::from_utf8_lossy(&by_path.stderr).contains("empty database"));
     let bad = yuanjiang(&["migrate", "--db", "mysql://root:hunter2@localhost/x"]);
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
