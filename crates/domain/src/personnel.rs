@@ -59,8 +59,9 @@ vocabulary! {
     }
 }
 
-/// One person's posting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One person's posting. `Debug` masks the ID number and the phone, so
+/// that a record logged or put in an error message does not carry them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
     /// Supporter that sends the person.
     pub supporter_code: String,
@@ -88,6 +89,26 @@ pub struct Assignment {
     pub return_date: NaiveDate,
     /// Appraisal (考核), once given.
     pub appraisal: Option<String>,
+}
+
+impl std::fmt::Debug for Assignment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assignment")
+            .field("supporter_code", &self.supporter_code)
+            .field("batch_number", &self.batch_number)
+            .field("person_name", &self.person_name)
+            .field("id_number", &self.id_number.as_deref().map(mask_id_number))
+            .field("phone", &self.phone.as_deref().map(mask_phone))
+            .field("category", &self.category)
+            .field("mode", &self.mode)
+            .field("recipient_code", &self.recipient_code)
+            .field("host_unit", &self.host_unit)
+            .field("post", &self.post)
+            .field("arrival_date", &self.arrival_date)
+            .field("return_date", &self.return_date)
+            .field("appraisal", &self.appraisal)
+            .finish()
+    }
 }
 
 /// Short-term professionals serve at most a year and a half.
@@ -235,6 +256,18 @@ mod tests {
             1000 * 365 / 365
         );
         assert_eq!(a.person_milliyears(d(2027, 1, 1), d(2027, 12, 31)), 0);
+    }
+
+    #[test]
+    fn debug_output_masks_the_id_number_and_phone() {
+        let a = cadre();
+        let id = a.id_number.clone().expect("cadre has an ID number");
+        let phone = a.phone.clone().expect("cadre has a phone");
+        let shown = format!("{a:?}");
+        assert!(!shown.contains(&id), "{shown}");
+        assert!(!shown.contains(&phone), "{shown}");
+        assert!(shown.contains(&mask_id_number(&id)), "{shown}");
+        assert!(shown.contains(&a.person_name), "{shown}");
     }
 
     #[test]
