@@ -31,6 +31,10 @@ pub enum ExchangeError {
     /// Writing JSON failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// The thread reading an imported file panicked (a bug, not the file:
+    /// a file's problems are issues).
+    #[error("the file's reader stopped: {0}")]
+    Reader(String),
     /// An option was invalid (a filter, a kind), with bilingual messages.
     #[error(transparent)]
     Invalid(#[from] DomainError),

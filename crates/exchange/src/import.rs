@@ -20,22 +20,25 @@ use foldhash::{HashMap as FastMap, HashMapExt, HashSet as FastSet, HashSetExt};
 
 use serde::Serialize;
 use sm3::{Digest, Sm3};
+use std::sync::Arc;
 use yuanjiang_domain::fund::chain_order;
 use yuanjiang_domain::personnel::mask_id_number;
 use yuanjiang_domain::{
     Action, Assignment, DomainError, Fen, FundChain, FundTransaction, Owner, Project, ProjectKind,
     ProjectState, Viewer,
 };
-use yuanjiang_store::Store;
+
 use yuanjiang_store::exchange::{
-    ImportRecord, ImportTx, NewProject, StoredAssignment, StoredProject, StoredTransaction,
+    AheadBatch, AheadRow, ImportRecord, ImportTx, NewProject, StoredAssignment, StoredProject,
+    StoredTransaction,
 };
+use yuanjiang_store::{Store, StoreError};
 
 use crate::columns::Kind;
 use crate::error::ExchangeError;
 use crate::issue::{Issue, Issues};
 use crate::parse::{
-    AssignmentIn, AssignmentKey, At, Collector, IndicatorIn, PersonalColumn, ProjectIn,
+    AheadSink, AssignmentIn, AssignmentKey, At, Collector, IndicatorIn, PersonalColumn, ProjectIn,
     SheetLayout, TxnIn, issue_at, mask_lookalikes,
 };
 use crate::read::{Format, Limits, detect, read};
@@ -212,12 +215,31 @@ pub async fn import(
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport, ExchangeError> {
-    // The file's fingerprint is taken on a second core while this one reads.
-    let (file_sm3, read) = std::thread::scope(|scope| {
-        let digest = scope.spawn(|| sm3_hex(bytes));
-        let read = read_file(bytes, options, progress);
-        (digest.join().unwrap_or_else(|_| sm3_hex(bytes)), read)
-    });
+    // A file of transactions alone is written while it is read, on
+    // SQLite (see `read_writing_ahead`); anything else is read first.
+    let mut ahead = None;
+    if !options.dry_run && options.kinds == [Kind::Transactions] {
+        let mut itx = store.begin_import().await?;
+        if itx.begin_write_ahead().await? {
+            ahead = Some(itx);
+        }
+    }
+    let (file_sm3, read, ahead) = match ahead {
+        Some(mut itx) => {
+            let (file_sm3, read, written) =
+                read_writing_ahead(&mut itx, bytes, options, progress).await?;
+            (file_sm3, read, Some((itx, written)))
+        }
+        None => {
+            // The file's fingerprint is taken on a second core while this one reads.
+            let (file_sm3, read) = std::thread::scope(|scope| {
+                let digest = scope.spawn(|| sm3_hex(bytes));
+                let read = read_file(bytes, options, progress, None);
+                (digest.join().unwrap_or_else(|_| sm3_hex(bytes)), read)
+            });
+            (file_sm3, read, None)
+        }
+    };
     let mut report = ImportReport {
         file_name: options.file_name.clone(),
         file_sm3,
@@ -258,7 +280,9 @@ pub async fn import(
         return Ok(report);
     }
     progress(Progress::Checking);
-    let mut check = Check::new(store, options, read).await?;
+    // Dropped without a commit on every return below but the last: the
+    // rows written ahead roll back with it.
+    let mut check = Check::new(store, options, read, ahead).await?;
     check.projects();
     check.transactions().await?;
     check.indicators().await?;
@@ -332,10 +356,11 @@ fn finish_issues(report: &mut ImportReport, mut issues: Issues) {
 
 // The `Issue` is a refused file's one report, on the cold path.
 #[allow(clippy::result_large_err)]
-fn read_file(
+fn read_file<'a>(
     bytes: &[u8],
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
+    ahead: Option<&'a mut AheadSink<'a>>,
 ) -> Result<(Format, Read), Issue> {
     // `read` checks it too; checking first avoids decoding a huge text twice.
     options.limits.check_size(bytes.len() as u64)?;
@@ -343,6 +368,9 @@ fn read_file(
     let force = matches!(format, Format::Csv { .. }) && options.kinds.len() == 1;
     let mut on_rows = |rows| progress(Progress::Reading { rows });
     let mut collector = Collector::new(options.kinds.clone(), force, &mut on_rows);
+    if let Some(ahead) = ahead {
+        collector.write_ahead(ahead);
+    }
     let format = read(bytes, &options.file_name, &options.limits, &mut collector)?;
     collector.finish();
     Ok((
@@ -358,6 +386,103 @@ fn read_file(
             rows_read: collector.rows_read,
         },
     ))
+}
+
+/// What the thread reading a file sends while it reads.
+enum Reading {
+    Rows(u64),
+    Ahead(Result<AheadBatch, StoreError>),
+}
+
+/// Reads a file of transactions on a blocking thread while this task
+/// writes the rows read so far (`ImportTx::write_ahead`), so that
+/// SQLite's inserts take the second core instead of following the read.
+/// The checks come after, as for any file; if they fail, or anything
+/// else does, the import's transaction rolls the rows back. Returns the
+/// file's SM3, what was read, and how many rows were written ahead.
+// The reading task returns `read_file`'s result, whose `Issue` is a
+// refused file's one report, on the cold path.
+#[allow(clippy::result_large_err)]
+async fn read_writing_ahead(
+    itx: &mut ImportTx,
+    bytes: &[u8],
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(String, Result<(Format, Read), Issue>, u64), ExchangeError> {
+    // The reader needs the bytes for as long as it runs: one copy.
+    let file: Arc<[u8]> = Arc::from(bytes);
+    let ids: FastMap<String, i64> = itx.project_ids().await?.into_iter().collect();
+    let digest = tokio::task::spawn_blocking({
+        let file = Arc::clone(&file);
+        move || sm3_hex(&file)
+    });
+    let (sender, mut received) = tokio::sync::mpsc::channel::<Reading>(4);
+    let reader = tokio::task::spawn_blocking({
+        let options = options.clone();
+        move || read_giving_ahead(&file, &options, &ids, &sender)
+    });
+    let mut written = 0;
+    let mut failed = None;
+    // Drained to the end even after a failure, so the reader never waits.
+    while let Some(message) = received.recv().await {
+        match message {
+            Reading::Rows(rows) => progress(Progress::Reading { rows }),
+            Reading::Ahead(_) if failed.is_some() => {}
+            Reading::Ahead(Ok(batch)) => match itx.write_ahead(batch).await {
+                Ok(n) => written += n,
+                Err(e) => failed = Some(e),
+            },
+            Reading::Ahead(Err(e)) => failed = Some(e),
+        }
+    }
+    let read = reader.await.map_err(reader_failed)?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let file_sm3 = match digest.await {
+        Ok(hex) => hex,
+        Err(_) => sm3_hex(bytes),
+    };
+    Ok((file_sm3, read, written))
+}
+
+/// The reading thread's part of [`read_writing_ahead`]: reads the file,
+/// sending its progress and its accepted transactions, encoded, as it goes.
+// The `Issue` is a refused file's one report, on the cold path.
+#[allow(clippy::result_large_err)]
+fn read_giving_ahead(
+    file: &[u8],
+    options: &ImportOptions,
+    ids: &FastMap<String, i64>,
+    sender: &tokio::sync::mpsc::Sender<Reading>,
+) -> Result<(Format, Read), Issue> {
+    let mut on_progress = |p: Progress| {
+        if let Progress::Reading { rows } = p {
+            // A closed channel means the import failed: read on, unheard.
+            let _ = sender.blocking_send(Reading::Rows(rows));
+        }
+    };
+    let mut on_rows = |rows: &[TxnIn]| {
+        // Rows of projects not stored are left out: the checks report them.
+        let batch = AheadBatch::encode(rows.iter().filter_map(|t| {
+            Some(AheadRow {
+                project_id: *ids.get(&t.project)?,
+                fund_type: t.fund_type,
+                amount: t.amount,
+                date: t.date,
+                document_no: &t.document_no,
+                note: t.note.as_deref().unwrap_or_default(),
+            })
+        }));
+        let _ = sender.blocking_send(Reading::Ahead(batch));
+    };
+    read_file(file, options, &mut on_progress, Some(&mut on_rows))
+}
+
+/// The reading thread panicked or was cancelled: the import stops (and
+/// rolls back) with the cause.
+fn reader_failed(e: tokio::task::JoinError) -> ExchangeError {
+    ExchangeError::Reader(e.to_string())
 }
 
 /// What [`parse_rows`] found in a file.
@@ -379,7 +504,7 @@ pub struct RowsRead {
 // The `Issue` is a refused file's one report, on the cold path.
 #[allow(clippy::result_large_err)]
 pub fn parse_rows(bytes: &[u8], options: &ImportOptions) -> Result<RowsRead, Issue> {
-    let (format, mut read) = read_file(bytes, options, &mut |_| {})?;
+    let (format, mut read) = read_file(bytes, options, &mut |_| {}, None)?;
     mask_personal_data(&mut read.issues, &read.sheets);
     Ok(RowsRead {
         format,
@@ -436,6 +561,9 @@ struct Check<'a> {
     stored: FastMap<String, StoredProject>,
     finals: FastMap<String, FinalProject>,
     txn_changes: Vec<TxnChange>,
+    /// Transactions written ahead while the file was read (SQLite, a file
+    /// of transactions alone): the new ones are in the table already.
+    written_ahead: Option<u64>,
     indicator_changes: Vec<Option<IndicatorChange>>,
     /// Stored assignments of the file's supporters, in clear.
     stored_assignments: Vec<StoredAssignment>,
@@ -474,12 +602,18 @@ struct IndicatorChange {
 }
 
 impl<'a> Check<'a> {
+    /// The checks of what was `read`, in the import's transaction: the one
+    /// that wrote rows ahead, if any, with how many, else a new one.
     async fn new(
         store: &Store,
         options: &'a ImportOptions,
         mut read: Read,
+        ahead: Option<(ImportTx, u64)>,
     ) -> Result<Check<'a>, ExchangeError> {
-        let mut itx = store.begin_import().await?;
+        let (mut itx, written_ahead) = match ahead {
+            Some((itx, written)) => (itx, Some(written)),
+            None => (store.begin_import().await?, None),
+        };
         let supporters = itx.supporters().await?;
         let recipients = if read.projects.is_empty() && read.assignments.is_empty() {
             HashMap::new()
@@ -513,6 +647,7 @@ impl<'a> Check<'a> {
             stored,
             finals: FastMap::new(),
             txn_changes: Vec::new(),
+            written_ahead,
             indicator_changes: Vec::new(),
             stored_assignments: Vec::new(),
             assignment_changes: Vec::new(),
@@ -1277,9 +1412,26 @@ impl<'a> Check<'a> {
                 ));
             }
             let refs: Vec<(i64, &FundTransaction)> = rows.iter().map(|(id, t)| (*id, t)).collect();
-            self.itx.insert_transactions(&refs).await?;
+            if self.written_ahead.is_some() {
+                self.itx.written_ahead(&refs)?;
+            } else {
+                self.itx.insert_transactions(&refs).await?;
+            }
             done += chunk.len() as u64;
             progress(Progress::Writing { done, total });
+        }
+        // The rows written ahead are exactly the new ones, or the checks and
+        // the table disagree: then nothing is kept.
+        if let Some(written) = self.written_ahead
+            && written != inserts.len() as u64
+        {
+            return Err(ExchangeError::Store(StoreError::Corrupt {
+                column: "fund_transactions",
+                value: format!(
+                    "{written} rows written ahead, {} found new by the checks",
+                    inserts.len()
+                ),
+            }));
         }
         for (i, change) in self.txn_changes.iter().enumerate() {
             if let TxnChange::Update(txn_id) = change {

@@ -249,7 +249,18 @@ pub(crate) struct Collector<'p> {
     /// Rows read, for progress.
     pub rows_read: u64,
     progress: &'p mut dyn FnMut(u64),
+    /// Given the transactions accepted so far, a batch at a time, while the
+    /// file is still being read (see [`Collector::write_ahead`]).
+    ahead: Option<&'p mut AheadSink<'p>>,
+    /// Transactions already given to `ahead`.
+    ahead_given: usize,
 }
+
+/// Takes the transactions accepted so far, a batch at a time.
+pub(crate) type AheadSink<'a> = dyn FnMut(&[TxnIn]) + 'a;
+
+/// Transactions per batch given to [`Collector::write_ahead`]'s callback.
+const AHEAD_BATCH: usize = 5_000;
 
 impl<'p> Collector<'p> {
     /// A collector for `selected` kinds; `force_kind` for formats without
@@ -280,11 +291,30 @@ impl<'p> Collector<'p> {
             assignment_keys: FastMap::new(),
             rows_read: 0,
             progress,
+            ahead: None,
+            ahead_given: 0,
+        }
+    }
+
+    /// Hands the accepted transactions to `ahead` in batches as they are
+    /// read, the last batch at [`Collector::finish`], so that they can be
+    /// written while the rest of the file is read.
+    pub fn write_ahead(&mut self, ahead: &'p mut AheadSink<'p>) {
+        self.ahead = Some(ahead);
+    }
+
+    fn give_ahead(&mut self, at_least: usize) {
+        if let Some(ahead) = self.ahead.as_mut()
+            && self.transactions.len() - self.ahead_given >= at_least.max(1)
+        {
+            ahead(&self.transactions[self.ahead_given..]);
+            self.ahead_given = self.transactions.len();
         }
     }
 
     /// After reading: if no sheet matched, the reasons.
     pub fn finish(&mut self) {
+        self.give_ahead(1);
         if self.sheets.is_empty() {
             match self.first_sheet_issues.take() {
                 Some(issues) if !issues.is_empty() => {
@@ -489,6 +519,7 @@ impl<'p> Collector<'p> {
         self.txn_keys
             .insert_unique(hash, rows.len(), |&i| hasher.hash_one(txn_key(&rows[i])));
         self.transactions.push(t);
+        self.give_ahead(AHEAD_BATCH);
     }
 
     fn add_assignment(&mut self, a: AssignmentIn) {

@@ -280,3 +280,72 @@ async fn exported_files_import_back_unchanged() {
         assert_eq!(bad, Err("invalid_filter"));
     }
 }
+
+/// A file of transactions alone is written while it is read (on SQLite):
+/// a row that fails after whole batches were written leaves nothing, and
+/// a file that mixes new rows with stored ones (one corrected) writes the
+/// new rows once, corrects in place and counts each kind right.
+#[tokio::test]
+async fn a_large_transactions_file_is_all_or_nothing_and_counted_right() {
+    // More rows than one batch written ahead (5,000), so that batches go
+    // to the table before the bad row at the end is read.
+    let rows: Vec<String> = (0..6_001)
+        .map(|i| format!("{P1},资金到疆,0.01,2024-06-01,沪财援〔2024〕A{i}号,"))
+        .collect();
+    let file = |rows: &[String], last: &str| {
+        let mut lines = vec![TXN_HEAD.to_owned()];
+        lines.extend(rows.iter().cloned());
+        lines.push(last.to_owned());
+        lines.join("\n").into_bytes()
+    };
+    let bad_last = format!("{P1},资金到疆,1.001,2024-06-02,沪财援〔2024〕B号,");
+    let good_last = format!("{P1},资金到疆,0.01,2024-06-02,沪财援〔2024〕B号,");
+    for db in stores("written_ahead").await {
+        let s = &db.store;
+        let before = s.exchange_fingerprint().await.expect("fp");
+        let all = ProjectFilter::default();
+        let stored = s.count_transactions(&all).await.expect("count");
+        let r = run(s, &file(&rows, &bad_last), Kind::Transactions, "t.csv").await;
+        assert_eq!(r.import_id, None, "{}", db.label);
+        assert_eq!(
+            found(&r),
+            expect(&[("invalid_amount", 6_003, "C")]),
+            "{}",
+            db.label
+        );
+        let after = s.exchange_fingerprint().await.expect("fp");
+        assert_eq!(before, after, "{}: the refused file left rows", db.label);
+
+        // The good file: every row new.
+        let r = run(s, &file(&rows, &good_last), Kind::Transactions, "t.csv").await;
+        assert!(r.is_ok(), "{}: {:#?}", db.label, r.issues);
+        assert_eq!(
+            r.counts["transactions"],
+            counts(6_002, 0, 0),
+            "{}",
+            db.label
+        );
+        let now = s.count_transactions(&all).await.expect("count");
+        assert_eq!(now, stored + 6_002, "{}", db.label);
+
+        // Again, with one stored row corrected and one new row: one insert,
+        // one update, the rest unchanged; no duplicates.
+        let mut changed = rows.clone();
+        changed[17] = changed[17].replace(",0.01,", ",0.02,");
+        let newer = format!("{P1},资金到疆,0.01,2024-06-03,沪财援〔2024〕C号,");
+        let mut with_new = file(&changed, &good_last);
+        with_new.extend(format!("\n{newer}").into_bytes());
+        let r = run(s, &with_new, Kind::Transactions, "t2.csv").await;
+        assert!(r.is_ok(), "{}: {:#?}", db.label, r.issues);
+        assert_eq!(
+            r.counts["transactions"],
+            counts(1, 1, 6_001),
+            "{}",
+            db.label
+        );
+        let last = s.count_transactions(&all).await.expect("count");
+        assert_eq!(last, stored + 6_003, "{}", db.label);
+        let checked = s.check().await.expect("check");
+        assert!(checked.is_clean(), "{}: {checked:?}", db.label);
+    }
+}

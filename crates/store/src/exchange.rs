@@ -345,6 +345,75 @@ pub struct ImportTx {
     parts: FastMap<i64, Parts>,
     /// Roll-up changes, applied at [`ImportTx::finish`].
     delta: RollupDelta,
+    /// Set once transactions are written ahead of the checks
+    /// ([`ImportTx::write_ahead`]): the highest transaction id before them,
+    /// so that [`ImportTx::transactions`] reads only what was stored.
+    ahead_after: Option<i64>,
+}
+
+/// One fund transaction to write ahead, with its project's row id.
+#[derive(Debug, Clone, Copy)]
+pub struct AheadRow<'a> {
+    /// The project's row id.
+    pub project_id: i64,
+    /// Fund type.
+    pub fund_type: FundType,
+    /// Amount.
+    pub amount: Fen,
+    /// Date.
+    pub date: NaiveDate,
+    /// Document number.
+    pub document_no: &'a str,
+    /// Note (empty for none).
+    pub note: &'a str,
+}
+
+/// Fund transactions encoded for [`ImportTx::write_ahead`], by project
+/// code: built on the thread that reads the file, while the connection's
+/// thread inserts the batch before.
+#[derive(Debug, Default)]
+pub struct AheadBatch {
+    json: String,
+    rows: u64,
+}
+
+impl AheadBatch {
+    /// Encodes rows, borrowed from wherever they were read.
+    pub fn encode<'a>(rows: impl Iterator<Item = AheadRow<'a>>) -> Result<AheadBatch> {
+        use chrono::Datelike;
+        let rows: Vec<_> = rows
+            .map(|r| {
+                (
+                    r.project_id,
+                    r.fund_type.key(),
+                    r.amount.0,
+                    r.date,
+                    r.date.year(),
+                    r.date.month(),
+                    r.document_no,
+                    r.note,
+                )
+            })
+            .collect();
+        let json = serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt {
+            column: "fund_transactions",
+            value: e.to_string(),
+        })?;
+        Ok(AheadBatch {
+            json,
+            rows: rows.len() as u64,
+        })
+    }
+
+    /// Rows in the batch.
+    pub fn len(&self) -> u64 {
+        self.rows
+    }
+
+    /// Whether the batch holds no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
 }
 
 impl Store {
@@ -357,6 +426,7 @@ impl Store {
             field_key: self.field_key.clone(),
             parts: FastMap::new(),
             delta: RollupDelta::default(),
+            ahead_after: None,
         })
     }
 
@@ -565,6 +635,14 @@ impl Store {
 }
 
 impl ImportTx {
+    /// Every project's code and row id, for writing ahead: the file's rows
+    /// are matched to their projects on the thread that reads them.
+    pub async fn project_ids(&mut self) -> Result<Vec<(String, i64)>> {
+        Ok(on_tx!(self.tx, t, Db => {
+            sqlx::query_as("SELECT code, id FROM projects").fetch_all(&mut **t).await?
+        }))
+    }
+
     /// Every supporter code with its parent's.
     pub async fn supporters(&mut self) -> Result<HashMap<String, Option<String>>> {
         let rows: Vec<(String, Option<String>)> = on_tx!(self.tx, t, Db => {
@@ -628,7 +706,11 @@ impl ImportTx {
                 for id in chunk {
                     list.push_bind(*id);
                 }
-                qb.push(") ORDER BY project_id, date, id");
+                qb.push(")");
+                if let Some(last) = self.ahead_after {
+                    qb.push(" AND id <= ").push_bind(last);
+                }
+                qb.push(" ORDER BY project_id, date, id");
                 qb.build_query_as().fetch_all(&mut **t).await?
             });
             for r in records {
@@ -863,6 +945,64 @@ impl ImportTx {
             .execute(&mut **t)
             .await?;
         });
+        Ok(())
+    }
+
+    /// Starts writing transactions ahead of the checks (SQLite only, where
+    /// this transaction is the one writer): records the highest stored id,
+    /// so that [`ImportTx::transactions`] keeps reading only what was there.
+    /// Returns false on PostgreSQL, whose imports write after the checks.
+    pub async fn begin_write_ahead(&mut self) -> Result<bool> {
+        let Tx::Sqlite(t) = &mut self.tx else {
+            return Ok(false);
+        };
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM fund_transactions")
+            .fetch_one(&mut **t)
+            .await?;
+        self.ahead_after = Some(last);
+        Ok(true)
+    }
+
+    /// Writes a batch of transactions before they are checked, skipping any
+    /// whose natural key is already stored (those become corrections or stay
+    /// unchanged); rows of projects not stored are left out of the batch
+    /// (the checks report them). The
+    /// import rolls back unless the checks pass and [`ImportTx::written_ahead`]
+    /// then accounts for exactly these rows. Returns the rows written.
+    pub async fn write_ahead(&mut self, batch: AheadBatch) -> Result<u64> {
+        let Tx::Sqlite(t) = &mut self.tx else {
+            return Err(StoreError::Corrupt {
+                column: "fund_transactions",
+                value: "written ahead outside SQLite".into(),
+            });
+        };
+        // Plain INSERT first: a batch of new rows (the usual case) costs one
+        // index seek per row, where OR IGNORE costs two. A batch that meets a
+        // stored key or an unknown project fails as a whole, undone by
+        // SQLite at once, and is written again skipping those rows.
+        let plain = sqlx::query(WRITE_AHEAD)
+            .bind(&batch.json)
+            .execute(&mut **t)
+            .await;
+        let done = match plain {
+            Ok(done) => done,
+            Err(e) if is_constraint(&e) => {
+                sqlx::query(WRITE_AHEAD_SKIPPING)
+                    .bind(&batch.json)
+                    .execute(&mut **t)
+                    .await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(done.rows_affected())
+    }
+
+    /// Counts in the roll-ups the transactions written ahead, once checked:
+    /// each given with its project's row id.
+    pub fn written_ahead(&mut self, rows: &[(i64, &FundTransaction)]) -> Result<()> {
+        for (id, t) in rows {
+            self.delta.add(parts_of(&self.parts, *id)?, t, 1);
+        }
         Ok(())
     }
 
@@ -1116,6 +1256,30 @@ fn parts_of(parts: &FastMap<i64, Parts>, project_id: i64) -> Result<&Parts> {
         column: "projects.id",
         value: project_id.to_string(),
     })
+}
+
+/// The statement of [`ImportTx::write_ahead`], plain and skipping the rows
+/// that break a constraint.
+macro_rules! write_ahead_sql {
+    ($or:literal) => {
+        concat!(
+            "INSERT ",
+            $or,
+            "INTO fund_transactions \
+             (project_id, fund_type, amount, date, year, month, document_no, note) \
+             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
+             value->>6, value->>7 FROM jsonb_each(jsonb($1))"
+        )
+    };
+}
+const WRITE_AHEAD: &str = write_ahead_sql!("");
+const WRITE_AHEAD_SKIPPING: &str = write_ahead_sql!("OR IGNORE ");
+
+/// Whether a statement failed on a constraint (a stored key, a missing
+/// project), not on the database itself.
+fn is_constraint(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| !matches!(d.kind(), sqlx::error::ErrorKind::Other))
 }
 
 /// The page cache of an import's connection (256 MiB): a large import's pages
