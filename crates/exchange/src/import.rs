@@ -18,9 +18,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use foldhash::{HashMap as FastMap, HashMapExt, HashSet as FastSet, HashSetExt};
 
+use bytes::Bytes;
 use serde::Serialize;
 use sm3::{Digest, Sm3};
-use std::sync::Arc;
 use yuanjiang_domain::fund::chain_order;
 use yuanjiang_domain::personnel::mask_id_number;
 use yuanjiang_domain::{
@@ -211,10 +211,11 @@ struct Read {
 /// import could not be carried out (the database failed).
 pub async fn import(
     store: &Store,
-    bytes: &[u8],
+    file: Bytes,
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport, ExchangeError> {
+    let bytes: &[u8] = &file;
     // A file of transactions alone is written while it is read, on
     // SQLite (see `read_writing_ahead`); anything else is read first.
     let mut ahead = None;
@@ -227,7 +228,7 @@ pub async fn import(
     let (file_sm3, read, ahead) = match ahead {
         Some(mut itx) => {
             let (file_sm3, read, written) =
-                read_writing_ahead(&mut itx, bytes, options, progress).await?;
+                read_writing_ahead(&mut itx, file.clone(), options, progress).await?;
             (file_sm3, read, Some((itx, written)))
         }
         None => {
@@ -405,20 +406,18 @@ enum Reading {
 #[allow(clippy::result_large_err)]
 async fn read_writing_ahead(
     itx: &mut ImportTx,
-    bytes: &[u8],
+    file: Bytes,
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(String, Result<(Format, Read), Issue>, u64), ExchangeError> {
-    // The reader needs the bytes for as long as it runs: one copy.
-    let file: Arc<[u8]> = Arc::from(bytes);
     let ids: FastMap<String, i64> = itx.project_ids().await?.into_iter().collect();
     let digest = tokio::task::spawn_blocking({
-        let file = Arc::clone(&file);
+        let file = file.clone();
         move || sm3_hex(&file)
     });
     let (sender, mut received) = tokio::sync::mpsc::channel::<Reading>(4);
     let reader = tokio::task::spawn_blocking({
-        let options = options.clone();
+        let (file, options) = (file.clone(), options.clone());
         move || read_giving_ahead(&file, &options, &ids, &sender)
     });
     let mut written = 0;
@@ -441,7 +440,7 @@ async fn read_writing_ahead(
     }
     let file_sm3 = match digest.await {
         Ok(hex) => hex,
-        Err(_) => sm3_hex(bytes),
+        Err(_) => sm3_hex(&file),
     };
     Ok((file_sm3, read, written))
 }

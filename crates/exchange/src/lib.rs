@@ -26,6 +26,8 @@ mod parse;
 pub mod read;
 pub mod template;
 
+/// The bytes of an imported file, shared with the thread that reads it.
+pub use bytes::Bytes;
 pub use columns::{Column, ColumnType, Kind};
 pub use error::ExchangeError;
 pub use errors_xlsx::write_error_workbook;

@@ -179,9 +179,14 @@ pub fn options(kind: Kind, file_name: &str) -> ImportOptions {
 
 /// Imports with `options`.
 pub async fn run_with(store: &Store, bytes: &[u8], options: &ImportOptions) -> ImportReport {
-    import(store, bytes, options, &mut |_| {})
-        .await
-        .expect("import runs")
+    import(
+        store,
+        yuanjiang_exchange::Bytes::copy_from_slice(bytes),
+        options,
+        &mut |_| {},
+    )
+    .await
+    .expect("import runs")
 }
 
 /// Imports `bytes` as `kind`.

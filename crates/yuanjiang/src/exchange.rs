@@ -141,6 +141,8 @@ pub async fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
+    // Shared, not copied, with the thread that reads a large import.
+    let bytes = yuanjiang_exchange::Bytes::from(bytes);
     let store = crate::open(&args.db).await?;
     let (viewer, actor) = match &args.as_user {
         Some(name) => (Some(viewer(&store, name).await?), name.clone()),
@@ -170,7 +172,7 @@ pub async fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     // When checking and writing began: the phases' times go with the result.
     let (mut checking, mut writing) = (None, None);
-    let report = import(&store, &bytes, &options, &mut |p| match p {
+    let report = import(&store, bytes.clone(), &options, &mut |p| match p {
         Progress::Reading { rows } => bar.set_position(rows),
         Progress::Checking => {
             checking = Some(started.elapsed());

@@ -577,9 +577,10 @@ async fn run_import(
     let (file, errors) = (file.to_owned(), errors.to_owned());
     let outcome = tokio::task::spawn_blocking(move || -> Result<ImportReport, ApiError> {
         let bytes = std::fs::read(&file).map_err(|e| ApiError::internal(&e))?;
+        let bytes = yuanjiang_exchange::Bytes::from(bytes);
         let handle = tokio::runtime::Handle::current();
         let report = handle
-            .block_on(import(&store, &bytes, &options, &mut |_| {}))
+            .block_on(import(&store, bytes.clone(), &options, &mut |_| {}))
             .map_err(crate::api::export::exchange_error)?;
         if !report.is_ok() {
             write_error_workbook(&bytes, &report, &options.limits, &errors)
