@@ -29,7 +29,7 @@ use yuanjiang_domain::{
 };
 
 use yuanjiang_store::exchange::{
-    AheadBatch, AheadRow, ImportRecord, ImportTx, NewProject, StoredAssignment, StoredProject,
+    AheadBatch, FundRow, ImportRecord, ImportTx, NewProject, StoredAssignment, StoredProject,
     StoredTransaction,
 };
 use yuanjiang_store::{Store, StoreError};
@@ -464,7 +464,7 @@ fn read_giving_ahead(
     let mut on_rows = |rows: &[TxnIn]| {
         // Rows of projects not stored are left out: the checks report them.
         let batch = AheadBatch::encode(rows.iter().filter_map(|t| {
-            Some(AheadRow {
+            Some(FundRow {
                 project_id: *ids.get(&t.project)?,
                 fund_type: t.fund_type,
                 amount: t.amount,

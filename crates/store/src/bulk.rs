@@ -12,6 +12,7 @@ use yuanjiang_domain::{
 
 use crate::audit::BulkSummary;
 use crate::crypto::FieldKey;
+use crate::exchange::FundRow;
 use crate::rollup::{Parts, RollupDelta};
 use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
 
@@ -31,32 +32,12 @@ pub(crate) async fn insert_fund_rows(
     for chunk in rows.chunks(ROWS_PER_BATCH) {
         match tx {
             Tx::Sqlite(t) => {
-                let batch: Vec<_> = chunk
-                    .iter()
-                    .map(|(id, txn)| {
-                        (
-                            *id,
-                            txn.fund_type.key(),
-                            txn.amount.0,
-                            txn.date,
-                            txn.date.year(),
-                            txn.date.month(),
-                            txn.document_no.as_str(),
-                            txn.note.as_str(),
-                        )
-                    })
-                    .collect();
-                let json =
-                    serde_json::to_string(&batch).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                sqlx::query(
-                    "INSERT INTO fund_transactions \
-                     (project_id, fund_type, amount, date, year, month, document_no, note) \
-                     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
-                     value->>6, value->>7 FROM jsonb_each(jsonb($1))",
-                )
-                .bind(json)
-                .execute(&mut **t)
-                .await?;
+                let json = fund_rows_json(chunk.iter().map(|(id, txn)| FundRow::of(*id, txn)))
+                    .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                sqlx::query(INSERT_FUND_JSON)
+                    .bind(json)
+                    .execute(&mut **t)
+                    .await?;
             }
             Tx::Postgres(t) => {
                 sqlx::query(
@@ -110,6 +91,46 @@ pub(crate) async fn insert_fund_rows(
     }
     Ok(())
 }
+
+/// Fund transactions as the JSON array SQLite's batch insert reads
+/// ([`INSERT_FUND_JSON`]): one array per row, in its columns' order.
+pub(crate) fn fund_rows_json<'a>(
+    rows: impl Iterator<Item = FundRow<'a>>,
+) -> serde_json::Result<String> {
+    use chrono::Datelike;
+    let rows: Vec<_> = rows
+        .map(|r| {
+            (
+                r.project_id,
+                r.fund_type.key(),
+                r.amount.0,
+                r.date,
+                r.date.year(),
+                r.date.month(),
+                r.document_no,
+                r.note,
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows)
+}
+
+/// SQLite's insert of a batch of fund transactions given as one JSON value
+/// ([`fund_rows_json`]), plain or skipping the rows that break a constraint.
+macro_rules! insert_fund_json {
+    ($or:literal) => {
+        concat!(
+            "INSERT ",
+            $or,
+            "INTO fund_transactions \
+             (project_id, fund_type, amount, date, year, month, document_no, note) \
+             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
+             value->>6, value->>7 FROM jsonb_each(jsonb($1))"
+        )
+    };
+}
+pub(crate) const INSERT_FUND_JSON: &str = insert_fund_json!("");
+pub(crate) const INSERT_FUND_JSON_SKIPPING: &str = insert_fund_json!("OR IGNORE ");
 
 /// Rows per batch of fund transactions: large enough that the statement's
 /// fixed cost vanishes, small enough to keep its text a few megabytes.

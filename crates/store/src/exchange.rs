@@ -351,9 +351,11 @@ pub struct ImportTx {
     ahead_after: Option<i64>,
 }
 
-/// One fund transaction to write ahead, with its project's row id.
+/// One fund transaction with its project's row id, borrowed from wherever
+/// it was read: what a SQLite batch insert encodes ([`AheadBatch`], and the
+/// bulk loader's inserts).
 #[derive(Debug, Clone, Copy)]
-pub struct AheadRow<'a> {
+pub struct FundRow<'a> {
     /// The project's row id.
     pub project_id: i64,
     /// Fund type.
@@ -368,51 +370,36 @@ pub struct AheadRow<'a> {
     pub note: &'a str,
 }
 
-/// Fund transactions encoded for [`ImportTx::write_ahead`], by project
-/// code: built on the thread that reads the file, while the connection's
-/// thread inserts the batch before.
+impl<'a> FundRow<'a> {
+    /// A stored-to-be transaction of the project with row id `project_id`.
+    pub fn of(project_id: i64, t: &'a FundTransaction) -> FundRow<'a> {
+        FundRow {
+            project_id,
+            fund_type: t.fund_type,
+            amount: t.amount,
+            date: t.date,
+            document_no: &t.document_no,
+            note: &t.note,
+        }
+    }
+}
+
+/// Fund transactions encoded for [`ImportTx::write_ahead`]: built on the
+/// thread that reads the file, while the connection's thread inserts the
+/// batch before.
 #[derive(Debug, Default)]
 pub struct AheadBatch {
     json: String,
-    rows: u64,
 }
 
 impl AheadBatch {
     /// Encodes rows, borrowed from wherever they were read.
-    pub fn encode<'a>(rows: impl Iterator<Item = AheadRow<'a>>) -> Result<AheadBatch> {
-        use chrono::Datelike;
-        let rows: Vec<_> = rows
-            .map(|r| {
-                (
-                    r.project_id,
-                    r.fund_type.key(),
-                    r.amount.0,
-                    r.date,
-                    r.date.year(),
-                    r.date.month(),
-                    r.document_no,
-                    r.note,
-                )
-            })
-            .collect();
-        let json = serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt {
+    pub fn encode<'a>(rows: impl Iterator<Item = FundRow<'a>>) -> Result<AheadBatch> {
+        let json = crate::bulk::fund_rows_json(rows).map_err(|e| StoreError::Corrupt {
             column: "fund_transactions",
             value: e.to_string(),
         })?;
-        Ok(AheadBatch {
-            json,
-            rows: rows.len() as u64,
-        })
-    }
-
-    /// Rows in the batch.
-    pub fn len(&self) -> u64 {
-        self.rows
-    }
-
-    /// Whether the batch holds no rows.
-    pub fn is_empty(&self) -> bool {
-        self.rows == 0
+        Ok(AheadBatch { json })
     }
 }
 
@@ -966,9 +953,9 @@ impl ImportTx {
     /// Writes a batch of transactions before they are checked, skipping any
     /// whose natural key is already stored (those become corrections or stay
     /// unchanged); rows of projects not stored are left out of the batch
-    /// (the checks report them). The
-    /// import rolls back unless the checks pass and [`ImportTx::written_ahead`]
-    /// then accounts for exactly these rows. Returns the rows written.
+    /// (the checks report them). The import rolls back unless the checks
+    /// pass and [`ImportTx::written_ahead`] then accounts for exactly these
+    /// rows. Returns the rows written.
     pub async fn write_ahead(&mut self, batch: AheadBatch) -> Result<u64> {
         let Tx::Sqlite(t) = &mut self.tx else {
             return Err(StoreError::Corrupt {
@@ -981,14 +968,14 @@ impl ImportTx {
         // batch that meets a stored key fails as a whole, undone by SQLite
         // at once, and is written again skipping those rows. (Whether OR
         // IGNORE alone would be slower was not measured cleanly.)
-        let plain = sqlx::query(WRITE_AHEAD)
+        let plain = sqlx::query(crate::bulk::INSERT_FUND_JSON)
             .bind(&batch.json)
             .execute(&mut **t)
             .await;
         let done = match plain {
             Ok(done) => done,
             Err(e) if is_constraint(&e) => {
-                sqlx::query(WRITE_AHEAD_SKIPPING)
+                sqlx::query(crate::bulk::INSERT_FUND_JSON_SKIPPING)
                     .bind(&batch.json)
                     .execute(&mut **t)
                     .await?
@@ -998,8 +985,9 @@ impl ImportTx {
         Ok(done.rows_affected())
     }
 
-    /// Counts in the roll-ups the transactions written ahead, once checked:
-    /// each given with its project's row id.
+    /// Counts in the roll-ups the transactions written ahead, once checked
+    /// (and those [`ImportTx::insert_transactions`] writes): each given with
+    /// its project's row id.
     pub fn written_ahead(&mut self, rows: &[(i64, &FundTransaction)]) -> Result<()> {
         for (id, t) in rows {
             self.delta.add(parts_of(&self.parts, *id)?, t, 1);
@@ -1009,9 +997,7 @@ impl ImportTx {
 
     /// Inserts fund transactions, each given with its project's row id.
     pub async fn insert_transactions(&mut self, rows: &[(i64, &FundTransaction)]) -> Result<()> {
-        for (id, t) in rows {
-            self.delta.add(parts_of(&self.parts, *id)?, t, 1);
-        }
+        self.written_ahead(rows)?;
         crate::bulk::insert_fund_rows(&mut self.tx, rows)
             .await
             .map_err(|e| {
@@ -1259,25 +1245,8 @@ fn parts_of(parts: &FastMap<i64, Parts>, project_id: i64) -> Result<&Parts> {
     })
 }
 
-/// The statement of [`ImportTx::write_ahead`], plain and skipping the rows
-/// that break a constraint.
-macro_rules! write_ahead_sql {
-    ($or:literal) => {
-        concat!(
-            "INSERT ",
-            $or,
-            "INTO fund_transactions \
-             (project_id, fund_type, amount, date, year, month, document_no, note) \
-             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
-             value->>6, value->>7 FROM jsonb_each(jsonb($1))"
-        )
-    };
-}
-const WRITE_AHEAD: &str = write_ahead_sql!("");
-const WRITE_AHEAD_SKIPPING: &str = write_ahead_sql!("OR IGNORE ");
-
-/// Whether a statement failed on a constraint (a stored key, a missing
-/// project), not on the database itself.
+/// Whether a statement failed on a constraint (a stored key), not on the
+/// database itself.
 fn is_constraint(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| !matches!(d.kind(), sqlx::error::ErrorKind::Other))
