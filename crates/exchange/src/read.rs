@@ -268,7 +268,7 @@ pub fn decode(bytes: &[u8]) -> Result<(TextEncoding, Cow<'_, str>), Issue> {
         }
         return Ok((TextEncoding::Utf16, Cow::Owned(text.into_owned())));
     }
-    match std::str::from_utf8(bytes) {
+    match simdutf8::compat::from_utf8(bytes) {
         Ok(s) => binary_check(s).map(|()| (TextEncoding::Utf8, Cow::Borrowed(s))),
         // A sequence cut off at the very end: a UTF-8 file that was truncated.
         Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => Err(truncated()),
@@ -282,7 +282,7 @@ pub fn decode(bytes: &[u8]) -> Result<(TextEncoding, Cow<'_, str>), Issue> {
 }
 
 fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, Issue> {
-    match std::str::from_utf8(bytes) {
+    match simdutf8::compat::from_utf8(bytes) {
         Ok(s) => binary_check(s).map(|()| Cow::Borrowed(s)),
         Err(e) if e.error_len().is_none() => Err(truncated()),
         Err(_) => Err(undecodable()),
@@ -615,9 +615,11 @@ fn read_csv(
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let mut record = csv::StringRecord::new();
+    // Bytes, checked as UTF-8 once per record below: a `StringRecord`
+    // checks with the standard library's slower validator.
+    let mut record = csv::ByteRecord::new();
     loop {
-        match reader.read_record(&mut record) {
+        match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => return Err(unreadable(e)),
@@ -627,9 +629,16 @@ fn read_csv(
         let number = record
             .position()
             .map_or(0, |p| u32::try_from(p.line()).unwrap_or(u32::MAX));
+        // The text is UTF-8 and fields end at ASCII delimiters, so every
+        // field's range is a character boundary of the record's text.
+        let text = simdutf8::basic::from_utf8(record.as_slice()).map_err(unreadable)?;
         let mut cells = Vec::with_capacity(record.len());
         let mut problems = Vec::new();
-        for (j, field) in record.iter().enumerate() {
+        for j in 0..record.len() {
+            let field = record
+                .range(j)
+                .and_then(|r| text.get(r))
+                .ok_or_else(|| unreadable(format!("field {}", j + 1)))?;
             let cell = if field.is_empty() {
                 Cell::Empty
             } else {
