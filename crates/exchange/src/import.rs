@@ -216,16 +216,7 @@ pub async fn import(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport, ExchangeError> {
     let bytes: &[u8] = &file;
-    // A file of transactions alone is written while it is read, on
-    // SQLite (see `read_writing_ahead`); anything else is read first.
-    let mut ahead = None;
-    if !options.dry_run && options.kinds == [Kind::Transactions] {
-        let mut itx = store.begin_import().await?;
-        if itx.begin_write_ahead().await? {
-            ahead = Some(itx);
-        }
-    }
-    let (file_sm3, read, ahead) = match ahead {
+    let (file_sm3, read, ahead) = match begin_writing_ahead(store, bytes.len(), options).await? {
         Some(mut itx) => {
             let (file_sm3, read, written) =
                 read_writing_ahead(&mut itx, file.clone(), options, progress).await?;
@@ -315,6 +306,21 @@ pub async fn import(
     };
     report.import_id = Some(check.write(&record, totals, progress).await?);
     Ok(report)
+}
+
+/// The import's transaction, if this file is written while it is read
+/// (see `read_writing_ahead`): a large file of transactions alone, on
+/// SQLite, not a dry run. Anything else is read first.
+async fn begin_writing_ahead(
+    store: &Store,
+    file_bytes: usize,
+    options: &ImportOptions,
+) -> Result<Option<ImportTx>, ExchangeError> {
+    if options.dry_run || options.kinds != [Kind::Transactions] {
+        return Ok(None);
+    }
+    let mut itx = store.begin_import().await?;
+    Ok(itx.begin_write_ahead(file_bytes).await?.then_some(itx))
 }
 
 /// Masks personal data in the issues of assignments sheets: the values of
@@ -626,6 +632,9 @@ impl<'a> Check<'a> {
             .chain(read.transactions.iter().map(|t| t.project.as_str()))
             .chain(read.indicators.iter().map(|i| i.project.as_str()))
             .collect();
+        // A file's rows come grouped by project: dropping the runs first
+        // leaves a sort of thousands of codes, not of a million.
+        codes.dedup();
         codes.sort_unstable();
         codes.dedup();
         let stored = itx
@@ -1361,7 +1370,13 @@ impl<'a> Check<'a> {
                 prefecture_code: &f.prefecture,
             })
             .collect();
-        let mut ids: HashMap<String, i64> = self.itx.insert_projects(&new, actor, &reason).await?;
+        // Looked up once per row below: foldhash, not SipHash.
+        let mut ids: FastMap<String, i64> = self
+            .itx
+            .insert_projects(&new, actor, &reason)
+            .await?
+            .into_iter()
+            .collect();
         done += new.len() as u64;
         drop(new);
         ids.extend(self.stored.iter().map(|(c, s)| (c.clone(), s.id)));

@@ -349,3 +349,18 @@ async fn a_large_transactions_file_is_all_or_nothing_and_counted_right() {
         assert!(checked.is_clean(), "{}: {checked:?}", db.label);
     }
 }
+
+/// A file is written ahead only on SQLite, and only when it is large beside
+/// the projects whose ids writing ahead loads first: 64 bytes a project
+/// (the fixture's two projects have ids 1 and 2).
+#[tokio::test]
+async fn only_a_file_large_beside_the_projects_is_written_ahead() {
+    for db in stores("ahead_gate").await {
+        let sqlite = db.label == "sqlite";
+        for (bytes, expected) in [(0, false), (127, false), (128, sqlite), (1 << 20, sqlite)] {
+            let mut itx = db.store.begin_import().await.expect("begin");
+            let ahead = itx.begin_write_ahead(bytes).await.expect("ahead");
+            assert_eq!(ahead, expected, "{}: {bytes} bytes", db.label);
+        }
+    }
+}

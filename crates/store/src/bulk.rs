@@ -19,11 +19,10 @@ use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
 /// Inserts fund transactions, each with its project's row id; the bulk
 /// loader and imports share it. The caller keeps the roll-ups in step.
 ///
-/// Each batch is one statement with the rows as one value: a JSON array
-/// read by `jsonb_each` on SQLite (binary JSON: each row's fields are read
-/// without turning it back into text), column arrays read by `UNNEST` on
-/// PostgreSQL. Binding eight values per row cost more than SQLite's own
-/// insert work (perf on an import of a million rows).
+/// On SQLite, multi-row INSERTs of bound values ([`fund_values`]); on
+/// PostgreSQL, one statement a batch reading column arrays by `UNNEST`.
+/// (SQLite read a JSON array per batch until perf of a million-row import
+/// showed SQLite's JSON functions taking two fifths of the insert.)
 pub(crate) async fn insert_fund_rows(
     tx: &mut Tx,
     rows: &[(i64, &yuanjiang_domain::FundTransaction)],
@@ -32,12 +31,8 @@ pub(crate) async fn insert_fund_rows(
     for chunk in rows.chunks(ROWS_PER_BATCH) {
         match tx {
             Tx::Sqlite(t) => {
-                let json = fund_rows_json(chunk.iter().map(|(id, txn)| FundRow::of(*id, txn)))
-                    .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                sqlx::query(INSERT_FUND_JSON)
-                    .bind(json)
-                    .execute(&mut **t)
-                    .await?;
+                let values = fund_values(chunk.iter().map(|(id, txn)| FundRow::of(*id, txn)))?;
+                insert_fund_values(t, values, OnStoredKey::Fail).await?;
             }
             Tx::Postgres(t) => {
                 sqlx::query(
@@ -92,45 +87,123 @@ pub(crate) async fn insert_fund_rows(
     Ok(())
 }
 
-/// Fund transactions as the JSON array SQLite's batch insert reads
-/// ([`INSERT_FUND_JSON`]): one array per row, in its columns' order.
-pub(crate) fn fund_rows_json<'a>(
+/// Fund transactions bound as the parameters of SQLite multi-row INSERTs,
+/// [`FUND_ROWS_PER_INSERT`] rows a statement: built on whichever thread
+/// has the rows (an import's reading thread), executed by
+/// [`insert_fund_values`]. Dates and fund types are shared between rows
+/// instead of copied for each.
+#[derive(Debug, Default)]
+pub(crate) struct FundValues(Vec<(usize, sqlx::sqlite::SqliteArguments)>);
+
+/// Rows per multi-row INSERT of fund transactions on SQLite: eight
+/// parameters a row, well under SQLite's limit of 32,766.
+const FUND_ROWS_PER_INSERT: usize = 1_000;
+
+pub(crate) fn fund_values<'a>(
     rows: impl Iterator<Item = FundRow<'a>>,
-) -> serde_json::Result<String> {
+) -> std::result::Result<FundValues, sqlx::Error> {
     use chrono::Datelike;
-    let rows: Vec<_> = rows
-        .map(|r| {
-            (
-                r.project_id,
-                r.fund_type.key(),
-                r.amount.0,
-                r.date,
-                r.date.year(),
-                r.date.month(),
-                r.document_no,
-                r.note,
-            )
-        })
-        .collect();
-    serde_json::to_string(&rows)
+    use sqlx::Arguments;
+    use std::sync::Arc;
+    let mut dates: foldhash::HashMap<chrono::NaiveDate, Arc<str>> = Default::default();
+    let mut types: foldhash::HashMap<&'static str, Arc<str>> = Default::default();
+    let empty: Arc<str> = Arc::from("");
+    let mut statements = Vec::new();
+    let mut args = sqlx::sqlite::SqliteArguments::default();
+    let mut n = 0;
+    let encode = |e| sqlx::Error::Encode(e);
+    for r in rows {
+        if n == FUND_ROWS_PER_INSERT {
+            statements.push((n, std::mem::take(&mut args)));
+            n = 0;
+        }
+        if n == 0 {
+            args.reserve(8 * FUND_ROWS_PER_INSERT, 0);
+        }
+        let date = dates
+            .entry(r.date)
+            .or_insert_with(|| Arc::from(r.date.format("%Y-%m-%d").to_string()))
+            .clone();
+        let key = r.fund_type.key();
+        let fund_type = types.entry(key).or_insert_with(|| Arc::from(key)).clone();
+        let note = if r.note.is_empty() {
+            empty.clone()
+        } else {
+            Arc::from(r.note)
+        };
+        args.add(r.project_id).map_err(encode)?;
+        args.add(fund_type).map_err(encode)?;
+        args.add(r.amount.0).map_err(encode)?;
+        args.add(date).map_err(encode)?;
+        args.add(r.date.year()).map_err(encode)?;
+        args.add(r.date.month()).map_err(encode)?;
+        args.add(Arc::<str>::from(r.document_no)).map_err(encode)?;
+        args.add(note).map_err(encode)?;
+        n += 1;
+    }
+    if n > 0 {
+        statements.push((n, args));
+    }
+    Ok(FundValues(statements))
 }
 
-/// SQLite's insert of a batch of fund transactions given as one JSON value
-/// ([`fund_rows_json`]), plain or skipping the rows that break a constraint.
-macro_rules! insert_fund_json {
-    ($or:literal) => {
-        concat!(
-            "INSERT ",
-            $or,
-            "INTO fund_transactions \
-             (project_id, fund_type, amount, date, year, month, document_no, note) \
-             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
-             value->>6, value->>7 FROM jsonb_each(jsonb($1))"
-        )
-    };
+/// What [`insert_fund_values`] does with a row whose natural key is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnStoredKey {
+    /// Fails the statement (and the caller's write).
+    Fail,
+    /// Skips the row: the statement is tried plain first, so that a
+    /// constraint other than a stored key is never skipped silently on new
+    /// rows, and again with `OR IGNORE` if it fails on a constraint.
+    Skip,
 }
-pub(crate) const INSERT_FUND_JSON: &str = insert_fund_json!("");
-pub(crate) const INSERT_FUND_JSON_SKIPPING: &str = insert_fund_json!("OR IGNORE ");
+
+/// Executes [`fund_values`]' statements; returns the rows inserted.
+pub(crate) async fn insert_fund_values(
+    conn: &mut sqlx::SqliteConnection,
+    values: FundValues,
+    on_stored: OnStoredKey,
+) -> std::result::Result<u64, sqlx::Error> {
+    let mut inserted = 0;
+    for (rows, args) in values.0 {
+        // Only placeholders vary in the text: the values are bound.
+        let sql = fund_insert_sql("", rows);
+        let retry = (on_stored == OnStoredKey::Skip).then(|| args.clone());
+        let done = match (
+            sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), args)
+                .execute(&mut *conn)
+                .await,
+            retry,
+        ) {
+            (Ok(done), _) => done,
+            (Err(e), Some(args)) if crate::exchange::is_constraint(&e) => {
+                let sql = fund_insert_sql("OR IGNORE ", rows);
+                sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), args)
+                    .execute(&mut *conn)
+                    .await?
+            }
+            (Err(e), _) => return Err(e),
+        };
+        inserted += done.rows_affected();
+    }
+    Ok(inserted)
+}
+
+fn fund_insert_sql(or: &str, rows: usize) -> String {
+    const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?)";
+    let mut sql = format!(
+        "INSERT {or}INTO fund_transactions \
+         (project_id, fund_type, amount, date, year, month, document_no, note) VALUES "
+    );
+    sql.reserve(rows * (ROW.len() + 1));
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(ROW);
+    }
+    sql
+}
 
 /// Rows per batch of fund transactions: large enough that the statement's
 /// fixed cost vanishes, small enough to keep its text a few megabytes.
