@@ -99,6 +99,7 @@ pub(crate) struct FundValues(Vec<(usize, sqlx::sqlite::SqliteArguments)>);
 /// parameters a row, well under SQLite's limit of 32,766.
 const FUND_ROWS_PER_INSERT: usize = 1_000;
 
+/// Encodes rows as [`FundValues`].
 pub(crate) fn fund_values<'a>(
     rows: impl Iterator<Item = FundRow<'a>>,
 ) -> std::result::Result<FundValues, sqlx::Error> {
@@ -166,11 +167,16 @@ pub(crate) async fn insert_fund_values(
 ) -> std::result::Result<u64, sqlx::Error> {
     let mut inserted = 0;
     for (rows, args) in values.0 {
-        // Only placeholders vary in the text: the values are bound.
+        // Only placeholders vary in the text: the values are bound. The
+        // full-size statement stays prepared on the connection; a batch's
+        // shorter tail is not kept (each import's tail has its own length,
+        // and each would hold a cache slot of the size of its text).
+        let keep = rows == FUND_ROWS_PER_INSERT;
         let sql = fund_insert_sql("", rows);
         let retry = (on_stored == OnStoredKey::Skip).then(|| args.clone());
         let done = match (
             sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), args)
+                .persistent(keep)
                 .execute(&mut *conn)
                 .await,
             retry,
@@ -179,6 +185,7 @@ pub(crate) async fn insert_fund_values(
             (Err(e), Some(args)) if crate::exchange::is_constraint(&e) => {
                 let sql = fund_insert_sql("OR IGNORE ", rows);
                 sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), args)
+                    .persistent(keep)
                     .execute(&mut *conn)
                     .await?
             }
