@@ -3,6 +3,8 @@
 //! numeric cell holding yuan is written out in its shortest exact decimal
 //! form and parsed as text, so `1234.56` is 123456 fen and `0.125` is refused.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use yuanjiang_domain::{DomainError, Fen};
 
@@ -30,7 +32,10 @@ impl Cell {
     pub fn is_blank(&self) -> bool {
         match self {
             Cell::Empty => true,
-            Cell::Text(s) => s.trim().is_empty(),
+            // Most cells start with a visible ASCII character: no Unicode trim.
+            Cell::Text(s) => {
+                !s.as_bytes().first().is_some_and(u8::is_ascii_graphic) && s.trim().is_empty()
+            }
             _ => false,
         }
     }
@@ -55,6 +60,15 @@ impl Cell {
             _ => 0,
         }
     }
+
+    /// Whether the cell has more than `max` characters. Counted only when
+    /// its bytes are more: a character is at least one byte.
+    pub fn longer_than(&self, max: usize) -> bool {
+        match self {
+            Cell::Text(s) | Cell::Error(s) => s.len() > max && s.chars().count() > max,
+            _ => false,
+        }
+    }
 }
 
 /// The shortest decimal text that reads back as exactly this float. Rust
@@ -75,10 +89,22 @@ fn err(code: &'static str, zh: String, en: String) -> DomainError {
 /// A `'` that exports put before text starting with `=`, `+`, `-` or `@`
 /// (so that spreadsheets do not run it as a formula) is taken off again.
 pub fn text(cell: &Cell) -> String {
-    let t = cell.display().trim().to_owned();
-    match t.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest.to_owned(),
-        _ => t,
+    text_ref(cell).into_owned()
+}
+
+/// [`text`], borrowed from a text cell: a million-row file is read
+/// without copying each cell twice.
+pub fn text_ref(cell: &Cell) -> Cow<'_, str> {
+    fn unquoted(s: &str) -> &str {
+        let t = s.trim();
+        match t.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+            _ => t,
+        }
+    }
+    match cell {
+        Cell::Text(s) => Cow::Borrowed(unquoted(s)),
+        other => Cow::Owned(unquoted(&other.display()).to_owned()),
     }
 }
 
@@ -86,14 +112,17 @@ pub fn text(cell: &Cell) -> String {
 /// amounts must be positive.
 pub fn amount(cell: &Cell, allow_zero: bool) -> Result<Fen, DomainError> {
     let raw = match cell {
-        Cell::Int(i) => i.to_string(),
-        Cell::Float(f) if f.is_finite() => format!("{f}"),
-        Cell::Text(s) => s
-            .trim()
-            .trim_start_matches(['¥', '￥'])
-            .trim()
-            .replace([' ', '\u{a0}'], ""),
-        other => other.display(),
+        Cell::Int(i) => Cow::Owned(i.to_string()),
+        Cell::Float(f) if f.is_finite() => Cow::Owned(format!("{f}")),
+        Cell::Text(s) => {
+            let t = s.trim().trim_start_matches(['¥', '￥']).trim();
+            if t.contains([' ', '\u{a0}']) {
+                Cow::Owned(t.replace([' ', '\u{a0}'], ""))
+            } else {
+                Cow::Borrowed(t)
+            }
+        }
+        other => Cow::Owned(other.display()),
     };
     let fen: Fen = raw.parse().map_err(|_| {
         err(

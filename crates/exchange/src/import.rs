@@ -171,6 +171,35 @@ pub fn sm3_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A file's SM3, taken or being taken on a blocking thread.
+enum Fingerprint {
+    Taken(String),
+    Taking(tokio::task::JoinHandle<String>, Bytes),
+}
+
+impl Fingerprint {
+    fn start(file: Bytes) -> Fingerprint {
+        let digest = tokio::task::spawn_blocking({
+            let file = file.clone();
+            move || sm3_hex(&file)
+        });
+        Fingerprint::Taking(digest, file)
+    }
+
+    /// The hex digest, waiting for it the first time if need be.
+    async fn hex(&mut self) -> String {
+        match self {
+            Fingerprint::Taken(hex) => hex.clone(),
+            Fingerprint::Taking(digest, file) => {
+                // A thread that failed is made up for here.
+                let hex = digest.await.unwrap_or_else(|_| sm3_hex(file));
+                *self = Fingerprint::Taken(hex.clone());
+                hex
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Change {
     Insert,
@@ -216,25 +245,28 @@ pub async fn import(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport, ExchangeError> {
     let bytes: &[u8] = &file;
-    let (file_sm3, read, ahead) = match begin_writing_ahead(store, bytes.len(), options).await? {
-        Some(mut itx) => {
-            let (file_sm3, read, written) =
-                read_writing_ahead(&mut itx, file.clone(), options, progress).await?;
-            (file_sm3, read, Some((itx, written)))
-        }
-        None => {
-            // The file's fingerprint is taken on a second core while this one reads.
-            let (file_sm3, read) = std::thread::scope(|scope| {
-                let digest = scope.spawn(|| sm3_hex(bytes));
-                let read = read_file(bytes, options, progress, None);
-                (digest.join().unwrap_or_else(|_| sm3_hex(bytes)), read)
-            });
-            (file_sm3, read, None)
-        }
-    };
+    let (mut fingerprint, read, ahead) =
+        match begin_writing_ahead(store, bytes.len(), options).await? {
+            Some((mut itx, ids)) => {
+                let (read, written) =
+                    read_writing_ahead(&mut itx, ids, file.clone(), options, progress).await?;
+                // Both cores were busy while the file was written ahead; the
+                // checks that follow leave one idle for the fingerprint.
+                (Fingerprint::start(file.clone()), read, Some((itx, written)))
+            }
+            None => {
+                // The file's fingerprint is taken on a second core while this one reads.
+                let (file_sm3, read) = std::thread::scope(|scope| {
+                    let digest = scope.spawn(|| sm3_hex(bytes));
+                    let read = read_file(bytes, options, progress, None);
+                    (digest.join().unwrap_or_else(|_| sm3_hex(bytes)), read)
+                });
+                (Fingerprint::Taken(file_sm3), read, None)
+            }
+        };
     let mut report = ImportReport {
         file_name: options.file_name.clone(),
-        file_sm3,
+        file_sm3: String::new(),
         file_bytes: bytes.len() as u64,
         format: None,
         sheets: Vec::new(),
@@ -244,6 +276,31 @@ pub async fn import(
         dry_run: options.dry_run,
         import_id: None,
     };
+    let outcome = check_and_write(
+        store,
+        options,
+        read,
+        ahead,
+        &mut report,
+        &mut fingerprint,
+        progress,
+    )
+    .await;
+    report.file_sm3 = fingerprint.hex().await;
+    outcome.map(|()| report)
+}
+
+/// The part of [`import`] after the read: the checks and, if nothing is
+/// wrong and this is no dry run, the writes. Fills in `report`.
+async fn check_and_write(
+    store: &Store,
+    options: &ImportOptions,
+    read: Result<(Format, Read), Issue>,
+    ahead: Option<(ImportTx, u64)>,
+    report: &mut ImportReport,
+    fingerprint: &mut Fingerprint,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), ExchangeError> {
     let read = match read {
         Ok((format, read)) => {
             report.format = Some(format.describe());
@@ -251,7 +308,7 @@ pub async fn import(
         }
         Err(issue) => {
             report.issues.push(issue);
-            return Ok(report);
+            return Ok(());
         }
     };
     report.sheets = read
@@ -268,8 +325,8 @@ pub async fn import(
     if read.sheets.is_empty() || read.sheets.iter().all(|s| s.rows == 0) {
         let mut issues = read.issues;
         mask_personal_data(&mut issues, &read.sheets);
-        finish_issues(&mut report, issues);
-        return Ok(report);
+        finish_issues(report, issues);
+        return Ok(());
     }
     progress(Progress::Checking);
     // Dropped without a commit on every return below but the last: the
@@ -283,12 +340,12 @@ pub async fn import(
     if !check.issues.is_empty() {
         let mut issues = std::mem::take(&mut check.issues);
         mask_personal_data(&mut issues, &check.read.sheets);
-        finish_issues(&mut report, issues);
+        finish_issues(report, issues);
         // Dropping the check drops its transaction: a rollback, though nothing was written.
-        return Ok(report);
+        return Ok(());
     }
     if options.dry_run {
-        return Ok(report);
+        return Ok(());
     }
     let mut kinds: Vec<&str> = report.sheets.iter().map(|s| s.kind).collect();
     kinds.dedup();
@@ -296,7 +353,7 @@ pub async fn import(
     let record = ImportRecord {
         actor: options.actor.clone(),
         file_name: options.file_name.clone(),
-        file_sm3: report.file_sm3.clone(),
+        file_sm3: fingerprint.hex().await,
         file_bytes: i64::try_from(report.file_bytes).unwrap_or(i64::MAX),
         kind: kinds.join("+"),
         rows_read: i64::try_from(check.read.rows_read).unwrap_or(i64::MAX),
@@ -305,22 +362,26 @@ pub async fn import(
         unchanged: i64::try_from(totals.unchanged).unwrap_or(i64::MAX),
     };
     report.import_id = Some(check.write(&record, totals, progress).await?);
-    Ok(report)
+    Ok(())
 }
 
-/// The import's transaction, if this file is written while it is read
-/// (see `read_writing_ahead`): a large file of transactions alone, on
-/// SQLite, not a dry run. Anything else is read first.
+/// The import's transaction, with every project's row id by code, if this
+/// file is written while it is read (see `read_writing_ahead`): a large
+/// file of transactions alone, on SQLite, not a dry run. Anything else is
+/// read first.
 async fn begin_writing_ahead(
     store: &Store,
     file_bytes: usize,
     options: &ImportOptions,
-) -> Result<Option<ImportTx>, ExchangeError> {
+) -> Result<Option<(ImportTx, FastMap<String, i64>)>, ExchangeError> {
     if options.dry_run || options.kinds != [Kind::Transactions] {
         return Ok(None);
     }
     let mut itx = store.begin_import().await?;
-    Ok(itx.begin_write_ahead(file_bytes).await?.then_some(itx))
+    Ok(itx
+        .begin_write_ahead(file_bytes)
+        .await?
+        .map(|ids| (itx, ids.into_iter().collect())))
 }
 
 /// Masks personal data in the issues of assignments sheets: the values of
@@ -405,22 +466,18 @@ enum Reading {
 /// writes the rows read so far (`ImportTx::write_ahead`), so that
 /// SQLite's inserts take the second core instead of following the read.
 /// The checks come after, as for any file; if they fail, or anything
-/// else does, the import's transaction rolls the rows back. Returns the
-/// file's SM3, what was read, and how many rows were written ahead.
+/// else does, the import's transaction rolls the rows back. Returns what
+/// was read and how many rows were written ahead.
 // The reading task returns `read_file`'s result, whose `Issue` is a
 // refused file's one report, on the cold path.
 #[allow(clippy::result_large_err)]
 async fn read_writing_ahead(
     itx: &mut ImportTx,
+    ids: FastMap<String, i64>,
     file: Bytes,
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(String, Result<(Format, Read), Issue>, u64), ExchangeError> {
-    let ids: FastMap<String, i64> = itx.project_ids().await?.into_iter().collect();
-    let digest = tokio::task::spawn_blocking({
-        let file = file.clone();
-        move || sm3_hex(&file)
-    });
+) -> Result<(Result<(Format, Read), Issue>, u64), ExchangeError> {
     let (sender, mut received) = tokio::sync::mpsc::channel::<Reading>(4);
     let reader = tokio::task::spawn_blocking({
         let (file, options) = (file.clone(), options.clone());
@@ -444,11 +501,7 @@ async fn read_writing_ahead(
     if let Some(e) = failed {
         return Err(e.into());
     }
-    let file_sm3 = match digest.await {
-        Ok(hex) => hex,
-        Err(_) => sm3_hex(&file),
-    };
-    Ok((file_sm3, read, written))
+    Ok((read, written))
 }
 
 /// The reading thread's part of [`read_writing_ahead`]: reads the file,
@@ -468,10 +521,20 @@ fn read_giving_ahead(
         }
     };
     let mut on_rows = |rows: &[TxnIn]| {
+        // Rows come grouped by project: the code is looked up once per run.
+        let mut last: Option<(&str, Option<i64>)> = None;
         // Rows of projects not stored are left out: the checks report them.
         let batch = AheadBatch::encode(rows.iter().filter_map(|t| {
+            let id = match last {
+                Some((code, id)) if code == t.project => id,
+                _ => {
+                    let id = ids.get(&t.project).copied();
+                    last = Some((&t.project, id));
+                    id
+                }
+            };
             Some(FundRow {
-                project_id: *ids.get(&t.project)?,
+                project_id: id?,
                 fund_type: t.fund_type,
                 amount: t.amount,
                 date: t.date,
@@ -1405,7 +1468,22 @@ impl<'a> Check<'a> {
         let inserts: Vec<usize> = (0..self.read.transactions.len())
             .filter(|&i| self.txn_changes[i] == TxnChange::Insert)
             .collect();
-        for chunk in inserts.chunks(WRITE_BATCH) {
+        // Rows written ahead were counted for the roll-ups as they were
+        // written, unless some were skipped as stored: then they are counted here.
+        let counted_ahead = self.written_ahead.is_some() && self.itx.count_written_ahead();
+        if counted_ahead {
+            let mut last: Option<&str> = None;
+            for &i in &inserts {
+                let code = self.read.transactions[i].project.as_str();
+                if last != Some(code) {
+                    touched.insert(id_of(code)?);
+                    last = Some(code);
+                }
+            }
+            done += inserts.len() as u64;
+            progress(Progress::Writing { done, total });
+        }
+        for chunk in inserts.chunks(WRITE_BATCH).filter(|_| !counted_ahead) {
             let mut rows: Vec<(i64, FundTransaction)> = Vec::with_capacity(chunk.len());
             for &i in chunk {
                 // A new row is not looked at again: its strings move

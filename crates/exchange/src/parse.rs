@@ -3,7 +3,7 @@
 //! type, and records every problem with its sheet, row and column. Nothing
 //! here needs the database; the checks that do are in `import`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use foldhash::{HashMap as FastMap, HashMapExt, HashSet as FastSet, HashSetExt};
 
@@ -35,8 +35,9 @@ pub(crate) struct At {
 pub(crate) struct SheetLayout {
     pub name: String,
     pub kind: Kind,
-    /// Column key → (0-based column, header as written).
-    pub columns: HashMap<&'static str, (u32, String)>,
+    /// Column key → (0-based column, header as written). Looked up for
+    /// every cell read: foldhash, not SipHash.
+    pub columns: FastMap<&'static str, (u32, String)>,
     /// Data rows read.
     pub rows: u64,
     /// The header row's number (1-based, as Excel shows it).
@@ -654,7 +655,7 @@ pub(crate) fn issue_at(
 
 /// Maps a header row onto `kind`'s columns, with the problems found.
 fn layout(sheet: &str, kind: Kind, number: u32, headers: &[String]) -> (SheetLayout, Vec<Issue>) {
-    let mut columns: HashMap<&'static str, (u32, String)> = HashMap::new();
+    let mut columns: FastMap<&'static str, (u32, String)> = FastMap::new();
     let mut issues = Vec::new();
     let at = |c: usize, h: &str, i: Issue| {
         i.at_sheet(sheet)
@@ -862,7 +863,7 @@ impl<'a> RowReader<'a> {
 fn text_at_most(max: usize) -> impl Fn(&Cell) -> Result<String, DomainError> {
     move |c| {
         let t = cell::text(c);
-        if t.chars().count() > max {
+        if t.len() > max && t.chars().count() > max {
             Err(DomainError::new(
                 "text_too_long",
                 format!("文本超过{max}字"),
@@ -902,7 +903,7 @@ fn recipient_code(c: &Cell) -> Result<String, DomainError> {
 }
 
 fn vocab<T>(parse: fn(&str) -> Result<T, DomainError>) -> impl Fn(&Cell) -> Result<T, DomainError> {
-    move |c| parse(&cell::text(c))
+    move |c| parse(&cell::text_ref(c))
 }
 
 fn read_project(r: &mut RowReader<'_>) -> Option<ProjectIn> {

@@ -412,8 +412,8 @@ impl RowCounter<'_> {
 
 /// Problems with a cell's content that every format shares.
 fn content_problems(column: u32, cell: &Cell, limits: &Limits, out: &mut Vec<CellProblem>) {
-    let chars = cell.chars();
-    if chars > limits.max_cell_chars {
+    if cell.longer_than(limits.max_cell_chars) {
+        let chars = cell.chars();
         let start: String = cell.display().chars().take(40).collect();
         out.push(CellProblem {
             column,

@@ -15,20 +15,20 @@ use std::collections::HashMap;
 use foldhash::{HashMap as FastMap, HashMapExt};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, QueryBuilder};
 use yuanjiang_domain::personnel::mask_id_number;
 use yuanjiang_domain::{
-    Assignment, AssignmentCategory, AssignmentMode, Fen, FundTransaction, FundType, Pairing,
-    Project, ProjectState,
+    Assignment, AssignmentCategory, AssignmentMode, Category, Fen, FundTransaction, FundType,
+    Pairing, Project, ProjectState,
 };
 
 use crate::audit::AuditEntry;
 use crate::crypto::FieldKey;
 use crate::parties::key;
 use crate::personnel::{ID_NUMBER_COLUMN, PHONE_COLUMN, open_value};
-use crate::projects::{PROJECT_COLUMNS, ProjectRecord};
-use crate::rollup::{Parts, RollupDelta};
+use crate::projects::{PROJECT_COLUMNS, ProjectRecord, flag};
+use crate::rollup::{Parts, RollupDelta, RollupRow, parts_of};
 use crate::sql::{Param, Sql, bind_params};
 use crate::{ProjectFilter, Result, Store, StoreError, Tx, on_pool, on_tx};
 
@@ -345,10 +345,32 @@ pub struct ImportTx {
     parts: FastMap<i64, Parts>,
     /// Roll-up changes, applied at [`ImportTx::finish`].
     delta: RollupDelta,
+    /// The rows written ahead, counted for the roll-ups while SQLite
+    /// inserted them; `None` once a batch had rows skipped as stored
+    /// (which ones is not known: the checks then count them).
+    ahead_delta: Option<RollupDelta>,
     /// Set once transactions are written ahead of the checks
     /// ([`ImportTx::write_ahead`]): the highest transaction id before them,
     /// so that [`ImportTx::transactions`] reads only what was stored.
     ahead_after: Option<i64>,
+}
+
+/// A project's row id, code and roll-up key, as `ImportTx::begin_write_ahead`
+/// reads them: a JSON array each, in this order.
+#[derive(Deserialize)]
+struct ProjectKey {
+    id: i64,
+    code: String,
+    supporter_code: String,
+    recipient_code: String,
+    prefecture_code: String,
+    category: String,
+    #[serde(deserialize_with = "flag")]
+    grassroots: bool,
+    #[serde(deserialize_with = "flag")]
+    livelihood: bool,
+    #[serde(deserialize_with = "flag")]
+    published: bool,
 }
 
 /// One fund transaction with its project's row id, borrowed from wherever
@@ -390,14 +412,23 @@ impl<'a> FundRow<'a> {
 #[derive(Debug, Default)]
 pub struct AheadBatch {
     values: crate::bulk::FundValues,
+    /// What the roll-ups count of each row, in order.
+    counted: Vec<RollupRow>,
 }
 
 impl AheadBatch {
     /// Encodes rows, borrowed from wherever they were read.
     pub fn encode<'a>(rows: impl Iterator<Item = FundRow<'a>>) -> Result<AheadBatch> {
-        Ok(AheadBatch {
-            values: crate::bulk::fund_values(rows)?,
-        })
+        let mut counted = Vec::new();
+        let values = crate::bulk::fund_values(rows.inspect(|r| {
+            counted.push(RollupRow {
+                project_id: r.project_id,
+                fund_type: r.fund_type,
+                date: r.date,
+                amount: r.amount,
+            });
+        }))?;
+        Ok(AheadBatch { values, counted })
     }
 }
 
@@ -411,6 +442,7 @@ impl Store {
             field_key: self.field_key.clone(),
             parts: FastMap::new(),
             delta: RollupDelta::default(),
+            ahead_delta: None,
             ahead_after: None,
         })
     }
@@ -620,14 +652,6 @@ impl Store {
 }
 
 impl ImportTx {
-    /// Every project's code and row id, for writing ahead: the file's rows
-    /// are matched to their projects on the thread that reads them.
-    pub async fn project_ids(&mut self) -> Result<Vec<(String, i64)>> {
-        Ok(on_tx!(self.tx, t, Db => {
-            sqlx::query_as("SELECT code, id FROM projects").fetch_all(&mut **t).await?
-        }))
-    }
-
     /// Every supporter code with its parent's.
     pub async fn supporters(&mut self) -> Result<HashMap<String, Option<String>>> {
         let rows: Vec<(String, Option<String>)> = on_tx!(self.tx, t, Db => {
@@ -647,23 +671,37 @@ impl ImportTx {
 
     /// The stored projects among `codes` (locked on PostgreSQL until the end).
     pub async fn projects(&mut self, codes: &[&str]) -> Result<Vec<StoredProject>> {
-        let lock = matches!(self.tx, Tx::Postgres(_));
         let mut out = Vec::new();
         for chunk in codes.chunks(CHUNK) {
-            let records: Vec<ProjectRecord> = on_tx!(self.tx, t, Db => {
-                let mut qb = QueryBuilder::<Db>::new(format!(
-                    "SELECT {PROJECT_COLUMNS} FROM projects p WHERE p.code IN ("
-                ));
-                let mut list = qb.separated(", ");
-                for c in chunk {
-                    list.push_bind(*c);
+            let records: Vec<ProjectRecord> = match &mut self.tx {
+                // One JSON text a chunk: sqlx copies each value of each row
+                // between threads, which took longer than SQLite's own reading
+                // of every project (perf: malloc and futex wake-ups).
+                Tx::Sqlite(t) => {
+                    let mut qb = QueryBuilder::<sqlx::Sqlite>::new(format!(
+                        "SELECT json_group_array(json_array({PROJECT_COLUMNS})) \
+                         FROM projects p WHERE p.code IN ("
+                    ));
+                    let mut list = qb.separated(", ");
+                    for c in chunk {
+                        list.push_bind(*c);
+                    }
+                    qb.push(")");
+                    let json: String = qb.build_query_scalar().fetch_one(&mut **t).await?;
+                    serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?
                 }
-                qb.push(")");
-                if lock {
-                    qb.push(" FOR UPDATE");
+                Tx::Postgres(t) => {
+                    let mut qb = QueryBuilder::<sqlx::Postgres>::new(format!(
+                        "SELECT {PROJECT_COLUMNS} FROM projects p WHERE p.code IN ("
+                    ));
+                    let mut list = qb.separated(", ");
+                    for c in chunk {
+                        list.push_bind(*c);
+                    }
+                    qb.push(") FOR UPDATE");
+                    qb.build_query_as().fetch_all(&mut **t).await?
                 }
-                qb.build_query_as().fetch_all(&mut **t).await?
-            });
+            };
             for r in records {
                 let row = r.into_row()?;
                 self.parts
@@ -944,9 +982,12 @@ impl ImportTx {
     /// keeps reading only what was there. Returns false on PostgreSQL,
     /// whose imports write after the checks, and for a file too small to
     /// repay loading every project's id ([`ImportTx::project_ids`]).
-    pub async fn begin_write_ahead(&mut self, file_bytes: usize) -> Result<bool> {
+    pub async fn begin_write_ahead(
+        &mut self,
+        file_bytes: usize,
+    ) -> Result<Option<Vec<(String, i64)>>> {
         let Tx::Sqlite(t) = &mut self.tx else {
-            return Ok(false);
+            return Ok(None);
         };
         // Loading a project's id costs about what writing ahead saves on a
         // third of a row (0.45 µs against 1–2 µs, xinjiang scale); a row
@@ -955,13 +996,38 @@ impl ImportTx {
             .fetch_one(&mut **t)
             .await?;
         if (file_bytes as u64) < 64 * projects.unsigned_abs() {
-            return Ok(false);
+            return Ok(None);
         }
         let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM fund_transactions")
             .fetch_one(&mut **t)
             .await?;
+        // Each project's roll-up key too, so that the rows are counted as
+        // they are written; one JSON text, not a row each through sqlx.
+        let json: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(id, code, supporter_code, recipient_code, \
+             prefecture_code, category, grassroots, livelihood, published)) FROM projects",
+        )
+        .fetch_one(&mut **t)
+        .await?;
+        let rows: Vec<ProjectKey> =
+            serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in rows {
+            let parts = Parts {
+                supporter_code: r.supporter_code,
+                recipient_code: r.recipient_code,
+                prefecture_code: r.prefecture_code,
+                category: key("projects.category", &r.category, Category::parse)?.key(),
+                grassroots: r.grassroots,
+                livelihood: r.livelihood,
+                published: r.published,
+            };
+            self.parts.insert(r.id, parts);
+            ids.push((r.code, r.id));
+        }
         self.ahead_after = Some(last);
-        Ok(true)
+        self.ahead_delta = Some(RollupDelta::default());
+        Ok(Some(ids))
     }
 
     /// Writes a batch of transactions before they are checked, skipping any
@@ -977,12 +1043,39 @@ impl ImportTx {
                 value: "written ahead outside SQLite".into(),
             });
         };
-        // Rows whose key is stored are skipped: they become corrections
-        // or stay unchanged.
-        Ok(
-            crate::bulk::insert_fund_values(t, batch.values, crate::bulk::OnStoredKey::Skip)
-                .await?,
-        )
+        let AheadBatch { values, counted } = batch;
+        // Counted on this thread while SQLite inserts: the first statement
+        // is sent before the count starts.
+        let (written, counting) = tokio::join!(
+            // Rows whose key is stored are skipped: they become corrections
+            // or stay unchanged.
+            crate::bulk::insert_fund_values(t, values, crate::bulk::OnStoredKey::Skip),
+            async {
+                match &mut self.ahead_delta {
+                    Some(delta) => delta.add_rows(&self.parts, &counted),
+                    None => Ok(()),
+                }
+            }
+        );
+        let written = written?;
+        counting?;
+        if written != counted.len() as u64 {
+            self.ahead_delta = None;
+        }
+        Ok(written)
+    }
+
+    /// Adds to the roll-ups the rows written ahead as they were counted
+    /// while written, if every one was written (`true`). Otherwise the
+    /// caller counts them, once checked, with [`ImportTx::written_ahead`].
+    pub fn count_written_ahead(&mut self) -> bool {
+        match self.ahead_delta.take() {
+            Some(delta) => {
+                self.delta.merge(delta);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Counts in the roll-ups the transactions written ahead, once checked
@@ -1240,15 +1333,6 @@ impl ImportTx {
         self.tx.commit().await?;
         Ok(id)
     }
-}
-
-/// The roll-up key parts of a project read or written in an import,
-/// borrowed (not cloned: this runs once per row of a large import).
-fn parts_of(parts: &FastMap<i64, Parts>, project_id: i64) -> Result<&Parts> {
-    parts.get(&project_id).ok_or_else(|| StoreError::Corrupt {
-        column: "projects.id",
-        value: project_id.to_string(),
-    })
 }
 
 /// Whether a statement failed on a constraint (a stored key), not on the

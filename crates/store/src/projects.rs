@@ -2,7 +2,7 @@
 //! with its transactions, state history and indicators.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::FromRow;
 use yuanjiang_domain::{
     ApprovalStatus, Category, DeliveryMode, Fen, FundTransaction, FundType, Indicator,
@@ -179,7 +179,9 @@ pub(crate) const PROJECT_COLUMNS: &str = "p.id, p.code, p.name, p.category, p.de
      p.location_code, p.prefecture_code, p.planned_investment, p.aid_funds, p.matching_funds, \
      p.start_date, p.end_date, p.state, p.published, p.description, p.row_version, p.approval";
 
-#[derive(FromRow)]
+/// A project row. Also read from a JSON array of [`PROJECT_COLUMNS`] in
+/// their order (see `ImportTx::projects`), where SQLite writes flags as 0 or 1.
+#[derive(FromRow, Deserialize)]
 pub(crate) struct ProjectRecord {
     id: i64,
     code: String,
@@ -188,9 +190,13 @@ pub(crate) struct ProjectRecord {
     delivery_mode: String,
     kind: String,
     year: i32,
+    #[serde(deserialize_with = "flag")]
     in_plan: bool,
+    #[serde(deserialize_with = "flag")]
     continued: bool,
+    #[serde(deserialize_with = "flag")]
     grassroots: bool,
+    #[serde(deserialize_with = "flag")]
     livelihood: bool,
     supporter_code: String,
     recipient_code: String,
@@ -202,10 +208,23 @@ pub(crate) struct ProjectRecord {
     start_date: NaiveDate,
     end_date: NaiveDate,
     state: String,
+    #[serde(deserialize_with = "flag")]
     published: bool,
     description: String,
     row_version: i64,
     approval: String,
+}
+
+/// A flag as SQLite's JSON functions write it: 0 or 1.
+pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    match u8::deserialize(d)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        n => Err(serde::de::Error::invalid_value(
+            serde::de::Unexpected::Unsigned(u64::from(n)),
+            &"0 or 1",
+        )),
+    }
 }
 
 impl ProjectRecord {

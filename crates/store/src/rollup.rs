@@ -6,10 +6,11 @@
 
 use foldhash::{HashMap, HashMapExt};
 
+use chrono::NaiveDate;
 use sqlx::QueryBuilder;
-use yuanjiang_domain::{FundTransaction, FundType, Project};
+use yuanjiang_domain::{Fen, FundTransaction, FundType, Project};
 
-use crate::{ProjectFilter, Result, StatDimension, Tx, on_tx};
+use crate::{ProjectFilter, Result, StatDimension, StoreError, Tx, on_tx};
 
 /// The project attributes that are part of a roll-up key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -37,8 +38,8 @@ impl Parts {
     }
 }
 
-type YearKey = (Parts, i32, FundType);
-type MonthKey = (String, String, bool, i32, i32, FundType);
+type YearKey<'p> = (&'p Parts, i32, FundType);
+type MonthKey<'p> = (&'p str, &'p str, bool, i32, i32, FundType);
 
 /// One key's changes: (amount, count) per year and per month.
 #[derive(Debug, Default)]
@@ -48,17 +49,48 @@ struct PartsDelta {
 }
 
 impl PartsDelta {
-    fn add(&mut self, t: &FundTransaction, sign: i64) {
+    fn add(&mut self, date: NaiveDate, fund_type: FundType, amount: Fen, sign: i64) {
         use chrono::Datelike;
-        let year = t.date.year();
-        let month = i32::try_from(t.date.month()).unwrap_or(0);
-        let y = self.year.entry((year, t.fund_type)).or_default();
-        y.0 += sign * t.amount.0;
+        let year = date.year();
+        let month = i32::try_from(date.month()).unwrap_or(0);
+        let y = self.year.entry((year, fund_type)).or_default();
+        y.0 += sign * amount.0;
         y.1 += sign;
-        let m = self.month.entry((year, month, t.fund_type)).or_default();
-        m.0 += sign * t.amount.0;
+        let m = self.month.entry((year, month, fund_type)).or_default();
+        m.0 += sign * amount.0;
         m.1 += sign;
     }
+
+    fn merge(&mut self, other: PartsDelta) {
+        for (k, (amount, n)) in other.year {
+            let y = self.year.entry(k).or_default();
+            y.0 += amount;
+            y.1 += n;
+        }
+        for (k, (amount, n)) in other.month {
+            let m = self.month.entry(k).or_default();
+            m.0 += amount;
+            m.1 += n;
+        }
+    }
+}
+
+/// The roll-up key parts of a project read or written in an import,
+/// borrowed (not cloned: this runs once per row of a large import).
+pub(crate) fn parts_of(parts: &HashMap<i64, Parts>, project_id: i64) -> Result<&Parts> {
+    parts.get(&project_id).ok_or_else(|| StoreError::Corrupt {
+        column: "projects.id",
+        value: project_id.to_string(),
+    })
+}
+
+/// What the roll-ups count of one transaction added, with its project's row id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RollupRow {
+    pub project_id: i64,
+    pub fund_type: FundType,
+    pub date: NaiveDate,
+    pub amount: Fen,
 }
 
 /// Changes to apply to both roll-ups, by project key. Kept per key and
@@ -92,9 +124,37 @@ impl RollupDelta {
             return;
         };
         for t in txns {
-            delta.add(t, sign);
+            delta.add(t.date, t.fund_type, t.amount, sign);
         }
         self.removes |= sign < 0;
+    }
+
+    /// Adds rows given with their projects' row ids, whose key parts
+    /// `parts` holds; a project's rows come together (one lookup a run).
+    pub fn add_rows(&mut self, parts: &HashMap<i64, Parts>, rows: &[RollupRow]) -> Result<()> {
+        for run in rows.chunk_by(|a, b| a.project_id == b.project_id) {
+            let Some(first) = run.first() else {
+                continue;
+            };
+            let key = parts_of(parts, first.project_id)?;
+            if !self.by_parts.contains_key(key) {
+                self.by_parts.insert(key.clone(), PartsDelta::default());
+            }
+            if let Some(delta) = self.by_parts.get_mut(key) {
+                for r in run {
+                    delta.add(r.date, r.fund_type, r.amount, 1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds another delta's changes to this one's.
+    pub fn merge(&mut self, other: RollupDelta) {
+        for (parts, delta) in other.by_parts {
+            self.by_parts.entry(parts).or_default().merge(delta);
+        }
+        self.removes |= other.removes;
     }
 
     /// Moves a project's transactions from one key to another (when a
@@ -111,14 +171,15 @@ impl RollupDelta {
 
     /// Writes the changes inside `tx`.
     pub async fn apply(self, tx: &mut Tx) -> Result<()> {
-        let mut year: Vec<(YearKey, (i64, i64))> = Vec::new();
-        let mut months: HashMap<MonthKey, (i64, i64)> = HashMap::new();
-        for (parts, delta) in self.by_parts {
-            for ((m_year, month, fund_type), (amount, n)) in delta.month {
+        // Keys borrow the parts: a large import has a hundred thousand of them.
+        let mut year: Vec<(YearKey<'_>, (i64, i64))> = Vec::new();
+        let mut months: HashMap<MonthKey<'_>, (i64, i64)> = HashMap::new();
+        for (parts, delta) in &self.by_parts {
+            for (&(m_year, month, fund_type), &(amount, n)) in &delta.month {
                 let m = months
                     .entry((
-                        parts.supporter_code.clone(),
-                        parts.prefecture_code.clone(),
+                        parts.supporter_code.as_str(),
+                        parts.prefecture_code.as_str(),
                         parts.published,
                         m_year,
                         month,
@@ -128,8 +189,8 @@ impl RollupDelta {
                 m.0 += amount;
                 m.1 += n;
             }
-            for ((y, fund_type), v) in delta.year {
-                year.push(((parts.clone(), y, fund_type), v));
+            for (&(y, fund_type), &v) in &delta.year {
+                year.push(((parts, y, fund_type), v));
             }
         }
         year.retain(|(_, v)| *v != (0, 0));
@@ -148,7 +209,7 @@ impl RollupDelta {
             // rows went the other way (JSON -> bound values) when perf showed
             // JSON the larger cost there, so this may be worth re-measuring.
             Tx::Sqlite(t) => {
-                for chunk in year.chunks(JSON_ROWS) {
+                let year_json = |chunk: &[(YearKey<'_>, (i64, i64))]| {
                     let rows: Vec<_> = chunk
                         .iter()
                         .map(|((p, year, fund_type), (amount, n))| {
@@ -167,12 +228,9 @@ impl RollupDelta {
                             )
                         })
                         .collect();
-                    sqlx::query(UPSERT_YEAR_JSON)
-                        .bind(to_json(&rows)?)
-                        .execute(&mut **t)
-                        .await?;
-                }
-                for chunk in month.chunks(JSON_ROWS) {
+                    to_json(&rows)
+                };
+                let month_json = |chunk: &[(MonthKey<'_>, (i64, i64))]| {
                     let rows: Vec<_> = chunk
                         .iter()
                         .map(
@@ -193,10 +251,26 @@ impl RollupDelta {
                             },
                         )
                         .collect();
-                    sqlx::query(UPSERT_MONTH_JSON)
-                        .bind(to_json(&rows)?)
-                        .execute(&mut **t)
-                        .await?;
+                    to_json(&rows)
+                };
+                let mut batches = year
+                    .chunks(JSON_ROWS)
+                    .map(|c| (UPSERT_YEAR_JSON, year_json(c)))
+                    .chain(
+                        month
+                            .chunks(JSON_ROWS)
+                            .map(|c| (UPSERT_MONTH_JSON, month_json(c))),
+                    );
+                let mut next = batches.next();
+                while let Some((sql, json)) = next {
+                    // The next batch is encoded on this thread while SQLite
+                    // upserts this one.
+                    let (done, following) =
+                        tokio::join!(sqlx::query(sql).bind(json?).execute(&mut **t), async {
+                            batches.next()
+                        });
+                    done?;
+                    next = following;
                 }
             }
             Tx::Postgres(t) => {
@@ -233,8 +307,8 @@ impl RollupDelta {
                             (supporter, prefecture, published, year, month, fund_type),
                             (amount, n),
                         )| {
-                            b.push_bind(supporter.clone())
-                                .push_bind(prefecture.clone())
+                            b.push_bind(*supporter)
+                                .push_bind(*prefecture)
                                 .push_bind(*published)
                                 .push_bind(*year)
                                 .push_bind(*month)
