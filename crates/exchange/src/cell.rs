@@ -413,6 +413,30 @@ mod tests {
     }
 
     #[test]
+    fn text_is_read_without_copies_and_counted_in_characters() {
+        let t = |s: &str| Cell::Text(s.into());
+        // A plain cell is borrowed, trimmed; an exported formula guard is taken off.
+        assert!(matches!(
+            text_ref(&t(" 湘财援〔2024〕1号 ")),
+            Cow::Borrowed("湘财援〔2024〕1号")
+        ));
+        assert_eq!(text_ref(&t("'=SUM(A1)")), "=SUM(A1)");
+        assert_eq!(text_ref(&t("'abc")), "'abc");
+        assert_eq!(text_ref(&Cell::Int(42)), "42");
+        // Blank: ASCII and ideographic spaces; a visible first byte is not.
+        assert!(t(" \u{3000} ").is_blank());
+        assert!(!t("\u{3000}援").is_blank());
+        assert!(!t("a").is_blank());
+        // Six bytes, two characters: the limit is in characters.
+        assert!(!t("援疆").longer_than(2));
+        assert!(t("援疆").longer_than(1));
+        assert!(!Cell::Int(123_456).longer_than(1));
+        // Amounts with spaces or a yuan sign, and without.
+        assert_eq!(amount(&t(" ¥1 234.50 "), false), Ok(Fen(123_450)));
+        assert_eq!(amount(&t("1234.5"), false), Ok(Fen(123_450)));
+    }
+
+    #[test]
     fn amounts_are_exact() {
         let t = |s: &str| Cell::Text(s.into());
         assert_eq!(amount(&t("1234.56"), true), Ok(Fen(123_456)));

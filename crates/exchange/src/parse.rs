@@ -243,6 +243,8 @@ pub(crate) struct Collector<'p> {
     /// `transactions`, so that a million-row file keeps no second copy of
     /// its codes and document numbers.
     txn_keys: hashbrown::HashTable<usize>,
+    /// The size of the CSV text read, if known (see `Sink::text_bytes`).
+    text_bytes: usize,
     /// Hashes the keys of `txn_keys`.
     txn_hasher: foldhash::fast::RandomState,
     indicator_keys: FastMap<(String, String, Option<String>), At>,
@@ -287,6 +289,7 @@ impl<'p> Collector<'p> {
             broken_projects: FastSet::new(),
             project_keys: FastMap::new(),
             txn_keys: hashbrown::HashTable::new(),
+            text_bytes: 0,
             txn_hasher: foldhash::fast::RandomState::default(),
             indicator_keys: FastMap::new(),
             assignment_keys: FastMap::new(),
@@ -500,6 +503,16 @@ impl<'p> Collector<'p> {
 
     fn add_transaction(&mut self, t: TxnIn) {
         use std::hash::BuildHasher;
+        if self.transactions.capacity() == 0 {
+            // A transaction row of a CSV file is about a hundred bytes;
+            // reserved once instead of regrown a million-row file's way.
+            let rows = self.text_bytes / 100;
+            self.transactions.reserve(rows);
+            let hasher = &self.txn_hasher;
+            let stored = &self.transactions;
+            self.txn_keys
+                .reserve(rows, |&i| hasher.hash_one(txn_key(&stored[i])));
+        }
         let hash = self.txn_hasher.hash_one(txn_key(&t));
         let rows = &self.transactions;
         let first = self
@@ -561,6 +574,10 @@ impl<'p> Collector<'p> {
 }
 
 impl Sink for Collector<'_> {
+    fn text_bytes(&mut self, bytes: usize) {
+        self.text_bytes = bytes;
+    }
+
     fn begin_sheet(&mut self, name: &str) {
         self.current_name = name.to_owned();
         self.state = SheetState::Header;

@@ -155,6 +155,9 @@ pub trait Sink {
     fn end_sheet(&mut self) -> bool;
     /// A merged region (0-based, inclusive) in the sheet just ended.
     fn merged(&mut self, first: (u32, u32), last: (u32, u32));
+    /// The size of the sheet's text, when known before its rows (CSV),
+    /// so that a large file's records are stored without regrowing.
+    fn text_bytes(&mut self, _bytes: usize) {}
 }
 
 /// Finds the format from the bytes alone.
@@ -609,6 +612,7 @@ fn read_csv(
     sink: &mut dyn Sink,
 ) -> Result<(), Issue> {
     sink.begin_sheet(sheet);
+    sink.text_bytes(text.len());
     rows.begin_sheet();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
