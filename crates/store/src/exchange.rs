@@ -979,9 +979,11 @@ impl ImportTx {
     /// Starts writing transactions ahead of the checks (SQLite only, where
     /// this transaction is the one writer), for a file of `file_bytes`:
     /// records the highest stored id, so that [`ImportTx::transactions`]
-    /// keeps reading only what was there. Returns false on PostgreSQL,
-    /// whose imports write after the checks, and for a file too small to
-    /// repay loading every project's id ([`ImportTx::project_ids`]).
+    /// keeps reading only what was there, and loads every project's row
+    /// id and roll-up key. Returns each project's code and row id, for the
+    /// thread that reads the file to match its rows with; `None` on
+    /// PostgreSQL, whose imports write after the checks, and for a file
+    /// too small to repay loading every project.
     pub async fn begin_write_ahead(
         &mut self,
         file_bytes: usize,
