@@ -61,14 +61,19 @@ impl Cell {
         }
     }
 
-    /// Whether the cell has more than `max` characters. Counted only when
-    /// its bytes are more: a character is at least one byte.
+    /// Whether the cell has more than `max` characters ([`more_chars_than`]).
     pub fn longer_than(&self, max: usize) -> bool {
         match self {
-            Cell::Text(s) | Cell::Error(s) => s.len() > max && s.chars().count() > max,
+            Cell::Text(s) | Cell::Error(s) => more_chars_than(s, max),
             _ => false,
         }
     }
+}
+
+/// Whether `s` has more than `max` characters. Counted only when its bytes
+/// are more: a character is at least one byte.
+pub fn more_chars_than(s: &str, max: usize) -> bool {
+    s.len() > max && s.chars().count() > max
 }
 
 /// The shortest decimal text that reads back as exactly this float. Rust

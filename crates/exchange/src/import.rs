@@ -1470,8 +1470,7 @@ impl<'a> Check<'a> {
             .collect();
         // Rows written ahead were counted for the roll-ups as they were
         // written, unless some were skipped as stored: then they are counted here.
-        let counted_ahead = self.written_ahead.is_some() && self.itx.count_written_ahead();
-        if counted_ahead {
+        if self.itx.count_written_ahead() {
             let mut last: Option<&str> = None;
             for &i in &inserts {
                 let code = self.read.transactions[i].project.as_str();
@@ -1482,35 +1481,37 @@ impl<'a> Check<'a> {
             }
             done += inserts.len() as u64;
             progress(Progress::Writing { done, total });
-        }
-        for chunk in inserts.chunks(WRITE_BATCH).filter(|_| !counted_ahead) {
-            let mut rows: Vec<(i64, FundTransaction)> = Vec::with_capacity(chunk.len());
-            for &i in chunk {
-                // A new row is not looked at again: its strings move
-                // instead of being copied (a million rows in a large file).
-                let t = &mut self.read.transactions[i];
-                let id = id_of(&t.project)?;
-                touched.insert(id);
-                rows.push((
-                    id,
-                    FundTransaction {
-                        project_code: std::mem::take(&mut t.project),
-                        fund_type: t.fund_type,
-                        amount: t.amount,
-                        date: t.date,
-                        document_no: std::mem::take(&mut t.document_no),
-                        note: t.note.take().unwrap_or_default(),
-                    },
-                ));
+        } else {
+            for chunk in inserts.chunks(WRITE_BATCH) {
+                let mut rows: Vec<(i64, FundTransaction)> = Vec::with_capacity(chunk.len());
+                for &i in chunk {
+                    // A new row is not looked at again: its strings move
+                    // instead of being copied (a million rows in a large file).
+                    let t = &mut self.read.transactions[i];
+                    let id = id_of(&t.project)?;
+                    touched.insert(id);
+                    rows.push((
+                        id,
+                        FundTransaction {
+                            project_code: std::mem::take(&mut t.project),
+                            fund_type: t.fund_type,
+                            amount: t.amount,
+                            date: t.date,
+                            document_no: std::mem::take(&mut t.document_no),
+                            note: t.note.take().unwrap_or_default(),
+                        },
+                    ));
+                }
+                let refs: Vec<(i64, &FundTransaction)> =
+                    rows.iter().map(|(id, t)| (*id, t)).collect();
+                if self.written_ahead.is_some() {
+                    self.itx.written_ahead(&refs)?;
+                } else {
+                    self.itx.insert_transactions(&refs).await?;
+                }
+                done += chunk.len() as u64;
+                progress(Progress::Writing { done, total });
             }
-            let refs: Vec<(i64, &FundTransaction)> = rows.iter().map(|(id, t)| (*id, t)).collect();
-            if self.written_ahead.is_some() {
-                self.itx.written_ahead(&refs)?;
-            } else {
-                self.itx.insert_transactions(&refs).await?;
-            }
-            done += chunk.len() as u64;
-            progress(Progress::Writing { done, total });
         }
         // The rows written ahead are exactly the new ones, or the checks and
         // the table disagree: then nothing is kept.

@@ -880,7 +880,7 @@ impl<'a> RowReader<'a> {
 fn text_at_most(max: usize) -> impl Fn(&Cell) -> Result<String, DomainError> {
     move |c| {
         let t = cell::text(c);
-        if t.len() > max && t.chars().count() > max {
+        if cell::more_chars_than(&t, max) {
             Err(DomainError::new(
                 "text_too_long",
                 format!("文本超过{max}字"),

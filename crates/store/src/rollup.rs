@@ -116,11 +116,7 @@ impl RollupDelta {
         txns: impl Iterator<Item = &'t FundTransaction>,
         sign: i64,
     ) {
-        // Cloned only for a key not seen yet: `entry` would clone per call.
-        if !self.by_parts.contains_key(parts) {
-            self.by_parts.insert(parts.clone(), PartsDelta::default());
-        }
-        let Some(delta) = self.by_parts.get_mut(parts) else {
+        let Some(delta) = self.delta_of(parts) else {
             return;
         };
         for t in txns {
@@ -137,16 +133,22 @@ impl RollupDelta {
                 continue;
             };
             let key = parts_of(parts, first.project_id)?;
-            if !self.by_parts.contains_key(key) {
-                self.by_parts.insert(key.clone(), PartsDelta::default());
-            }
-            if let Some(delta) = self.by_parts.get_mut(key) {
+            if let Some(delta) = self.delta_of(key) {
                 for r in run {
                     delta.add(r.date, r.fund_type, r.amount, 1);
                 }
             }
         }
         Ok(())
+    }
+
+    /// The changes kept for one key, added if new. The key is cloned only
+    /// when it is new: `entry` would clone it on every call.
+    fn delta_of(&mut self, parts: &Parts) -> Option<&mut PartsDelta> {
+        if !self.by_parts.contains_key(parts) {
+            self.by_parts.insert(parts.clone(), PartsDelta::default());
+        }
+        self.by_parts.get_mut(parts)
     }
 
     /// Adds another delta's changes to this one's.
