@@ -59,6 +59,10 @@ pub enum StoreError {
         /// Offending value.
         value: String,
     },
+    /// Sole use was asked for ([`crate::DbSettings::for_bulk_load`]) while
+    /// another process has the SQLite file open.
+    #[error("the database is open in another process")]
+    InUse,
 }
 
 impl StoreError {

@@ -141,6 +141,18 @@ pub struct Store {
     /// mixed load the shared pool filled with waiting writers and reads
     /// queued behind them).
     writers: Pool,
+    /// The options to reopen a SQLite file opened for a bulk load with, so
+    /// that [`Store::close`] leaves it in WAL mode again.
+    wal_on_close: Option<SqliteConnectOptions>,
+}
+
+/// [`StoreError::InUse`] for a refused switch out of WAL mode (SQLite's
+/// `SQLITE_BUSY`, answered at once while another process has the file open)
+/// when sole use was asked for; else the error itself.
+fn in_use_or(e: StoreError, sole: bool) -> StoreError {
+    let busy = matches!(&e, StoreError::Database(sqlx::Error::Database(d))
+        if d.code().as_deref() == Some("5"));
+    if sole && busy { StoreError::InUse } else { e }
 }
 
 /// A pool of up to `max` SQLite connections.
@@ -176,6 +188,7 @@ impl Store {
     /// then checks the key against the database and encrypts any personal
     /// data still in clear.
     pub async fn open_with_key(settings: &DbSettings, field_key: FieldKey) -> Result<Store> {
+        let mut wal_on_close = None;
         let (pool, writers) = match settings.backend() {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(settings.url())?
@@ -184,8 +197,22 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
-                let readers = sqlite_pool(options.clone(), 8).await?;
+                let (options, shared) = if settings.bulk_load() {
+                    // A rollback journal needs a full sync for the same
+                    // safety on power loss as the WAL at `NORMAL`.
+                    let sole = options
+                        .clone()
+                        .journal_mode(SqliteJournalMode::Delete)
+                        .synchronous(SqliteSynchronous::Full);
+                    (sole, Some(options))
+                } else {
+                    (options, None)
+                };
+                let readers = sqlite_pool(options.clone(), 8)
+                    .await
+                    .map_err(|e| in_use_or(e, shared.is_some()))?;
                 let writer = sqlite_pool(options, 1).await?;
+                wal_on_close = shared;
                 (Pool::Sqlite(readers), Pool::Sqlite(writer))
             }
             Backend::Postgres => {
@@ -206,6 +233,7 @@ impl Store {
             stats_cache: stats::StatsCache::default(),
             attachment_dir: attachments::default_attachment_dir(settings).into(),
             writers,
+            wal_on_close,
         };
         store.migrate().await?;
         store.load_reference_data().await?;
@@ -247,7 +275,15 @@ impl Store {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
         }
-        on_pool!(self, p => p.close().await)
+        on_pool!(self, p => p.close().await);
+        if let Some(options) = &self.wal_on_close {
+            // Back to the write-ahead log the server shares the file with;
+            // any later open would switch it too, so a failure only waits.
+            match sqlx::ConnectOptions::connect(options).await {
+                Ok(conn) => drop(sqlx::Connection::close(conn).await),
+                Err(e) => tracing::warn!(error = %e, "could not switch the database back to WAL"),
+            }
+        }
     }
 
     /// The connection pool's size and idle connections, for `/metrics`.

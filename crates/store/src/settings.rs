@@ -23,6 +23,7 @@ pub enum Backend {
 pub struct DbSettings {
     url: String,
     backend: Backend,
+    bulk_load: bool,
 }
 
 impl DbSettings {
@@ -34,6 +35,7 @@ impl DbSettings {
             return Ok(DbSettings {
                 url: format!("sqlite://{url}"),
                 backend: Backend::Sqlite,
+                bulk_load: false,
             });
         }
         let backend = if url.starts_with("sqlite:") {
@@ -46,7 +48,25 @@ impl DbSettings {
         Ok(DbSettings {
             url: url.to_owned(),
             backend,
+            bulk_load: false,
         })
+    }
+
+    /// The same database, opened by a caller that means to be its only user
+    /// while it loads a large file (`yuanjiang import`). On SQLite the store
+    /// then writes through a rollback journal instead of the write-ahead log:
+    /// the pages a load appends are written once, not to the log and again
+    /// when it is checkpointed into the file. Opening fails with
+    /// [`StoreError::InUse`] while another process has the file open; the
+    /// caller then opens it as usual. PostgreSQL ignores it.
+    pub fn for_bulk_load(mut self) -> DbSettings {
+        self.bulk_load = true;
+        self
+    }
+
+    /// Whether [`DbSettings::for_bulk_load`] asked for sole use.
+    pub fn bulk_load(&self) -> bool {
+        self.bulk_load
     }
 
     /// The backend the URL selects.
@@ -70,6 +90,7 @@ impl fmt::Debug for DbSettings {
         f.debug_struct("DbSettings")
             .field("url", &self.redacted())
             .field("backend", &self.backend)
+            .field("bulk_load", &self.bulk_load)
             .finish()
     }
 }

@@ -434,3 +434,71 @@ async fn fund_stats_equal_the_sum_of_transactions() {
     })
     .await;
 }
+
+/// `PRAGMA journal_mode` of the SQLite file at `path`, asked on a
+/// connection of its own.
+async fn journal_mode(path: &std::path::Path) -> String {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", path.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("connect");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .expect("journal mode");
+    conn.close().await.expect("close");
+    mode
+}
+
+#[tokio::test]
+async fn a_bulk_load_takes_a_rollback_journal_only_when_alone() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("bulk.db");
+    let settings = yuanjiang_store::DbSettings::from_url(&format!("sqlite://{}", path.display()))
+        .expect("url");
+    let shared = Store::open(&settings).await.expect("open");
+    assert_eq!(journal_mode(&path).await, "wal");
+    // Another user has the file open (here the same process; a server in
+    // another one is refused the same way): sole use is refused at once.
+    let started = std::time::Instant::now();
+    let refused = Store::open(&settings.clone().for_bulk_load()).await;
+    assert!(
+        matches!(refused, Err(StoreError::InUse)),
+        "{:?}",
+        refused.err()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    shared.close().await;
+
+    let bulk = Store::open(&settings.clone().for_bulk_load())
+        .await
+        .expect("sole use");
+    assert_eq!(journal_mode(&path).await, "delete");
+    let mut writes = bulk.bulk().await.expect("bulk");
+    let a = bundle(
+        "YJ2024-31-00001",
+        "31",
+        "653125",
+        "653125",
+        Category::Education,
+    );
+    writes
+        .insert_bundles(std::slice::from_ref(&a))
+        .await
+        .expect("insert");
+    writes.commit().await.expect("commit");
+    bulk.close().await;
+    // Left as the server expects it, with the load in it.
+    assert_eq!(journal_mode(&path).await, "wal");
+    let reopened = Store::open(&settings).await.expect("reopen");
+    let row = reopened
+        .project("YJ2024-31-00001")
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(row.project, a.project);
+    let txns = reopened.project_transactions(row.id).await.expect("txns");
+    assert_eq!(txns.len(), a.transactions.len());
+    reopened.close().await;
+}

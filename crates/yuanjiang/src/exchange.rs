@@ -143,7 +143,7 @@ pub async fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     // Shared, not copied, with the thread that reads a large import.
     let bytes = yuanjiang_exchange::Bytes::from(bytes);
-    let store = crate::open(&args.db).await?;
+    let store = crate::open_for_import(&args.db).await?;
     let (viewer, actor) = match &args.as_user {
         Some(name) => (Some(viewer(&store, name).await?), name.clone()),
         None => (None, "cli".to_owned()),

@@ -141,6 +141,20 @@ async fn open(db: &DbArg) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open database {}", settings.redacted()))
 }
 
+/// Opens the database for `yuanjiang import`: as its only user when no
+/// other process has it open (a SQLite file then takes the load through a
+/// rollback journal, see [`DbSettings::for_bulk_load`]), else as usual.
+async fn open_for_import(db: &DbArg) -> anyhow::Result<Store> {
+    let settings = DbSettings::from_url(&db.db)?;
+    match Store::open(&settings.clone().for_bulk_load()).await {
+        Err(yuanjiang_store::StoreError::InUse) => {
+            tracing::info!(db = %settings.redacted(), "database open elsewhere: importing through the WAL");
+            open(db).await
+        }
+        opened => opened.with_context(|| format!("cannot open database {}", settings.redacted())),
+    }
+}
+
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("YUANJIANG_LOG")
