@@ -200,30 +200,20 @@ impl RollupDelta {
         // In primary-key order: each upsert lands beside the last in the
         // key's index instead of anywhere in it, and PostgreSQL's writers
         // take the rows' locks in one order.
-        year.sort_unstable_by(|((a, ay, at), _), ((b, by, bt), _)| {
+        year.sort_unstable_by_key(|&((p, year, fund_type), _)| {
             (
-                &a.supporter_code,
-                &a.recipient_code,
-                a.category,
-                a.grassroots,
-                a.livelihood,
-                a.published,
-                ay,
-                at.key(),
+                p.supporter_code.as_str(),
+                p.recipient_code.as_str(),
+                p.category,
+                p.grassroots,
+                p.livelihood,
+                p.published,
+                year,
+                fund_type.key(),
             )
-                .cmp(&(
-                    &b.supporter_code,
-                    &b.recipient_code,
-                    b.category,
-                    b.grassroots,
-                    b.livelihood,
-                    b.published,
-                    by,
-                    bt.key(),
-                ))
         });
-        month.sort_unstable_by(|((s, p, pb, y, m, t), _), ((s2, p2, pb2, y2, m2, t2), _)| {
-            (s, p, pb, y, m, t.key()).cmp(&(s2, p2, pb2, y2, m2, t2.key()))
+        month.sort_unstable_by_key(|&((s, p, published, year, month, fund_type), _)| {
+            (s, p, published, year, month, fund_type.key())
         });
         if year.is_empty() && month.is_empty() {
             return Ok(());
