@@ -93,9 +93,12 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// layer; everything else stays at [`MAX_BODY_BYTES`].
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 
-/// After any request that may have written, the node forgets the write
-/// version it remembered, so that the writer's next read sees its write.
-async fn forget_version_after_writes(
+/// The one middleware around every route (one, because each `from_fn`
+/// layer clones the boxed handler stack per request: perf of the project
+/// page under load). It times the request for `/metrics`, and after any
+/// request that may have written, the node forgets the write version it
+/// remembered, so that the writer's next read sees its write.
+async fn around_each_route(
     axum::extract::State(cache): axum::extract::State<cache::ResponseCache>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -104,7 +107,9 @@ async fn forget_version_after_writes(
         *request.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
+    let timer = metrics::Timer::start(&request);
     let response = next.run(request).await;
+    timer.record(response.status());
     if !reads_only {
         cache.forget_version();
     }
@@ -173,10 +178,9 @@ pub fn app_with(state: AppState, auth_config: auth::AuthConfig) -> Router {
         .merge(api::attachments::routes())
         .merge(auth::routes())
         .merge(web::routes())
-        .route_layer(axum::middleware::from_fn(metrics::track))
         .route_layer(axum::middleware::from_fn_with_state(
             state.cache.clone(),
-            forget_version_after_writes,
+            around_each_route,
         ))
         .fallback(web::fallback)
         // Establishes the caller and checks CSRF for every route and the

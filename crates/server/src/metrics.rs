@@ -10,8 +10,7 @@ use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::{ApiError, AppState, Caller};
@@ -26,10 +25,12 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
-type Key = (String, String, &'static str);
+/// Series by route, then by method and status class. Nested so that a
+/// request finds its series by borrowed names: only a route's first
+/// request allocates.
+type ByRoute = BTreeMap<String, BTreeMap<(&'static str, &'static str), Series>>;
 
-static SERIES: LazyLock<Mutex<BTreeMap<Key, Series>>> =
-    LazyLock::new(|| Mutex::new(BTreeMap::new()));
+static SERIES: LazyLock<Mutex<ByRoute>> = LazyLock::new(|| Mutex::new(BTreeMap::new()));
 
 /// Imports run by this node, by outcome; rows by change.
 #[derive(Default)]
@@ -75,20 +76,35 @@ fn class(status: StatusCode) -> &'static str {
     }
 }
 
-/// Middleware: times every routed request.
-pub async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = req.method().to_string();
-    let started = Instant::now();
-    let response = next.run(req).await;
-    let seconds = started.elapsed().as_secs_f64();
-    if let Ok(mut series) = SERIES.lock() {
-        let s = series
-            .entry((method, route, class(response.status())))
-            .or_default();
+/// A routed request being timed: started by [`Timer::start`] before the
+/// handler, recorded by [`Timer::record`] with its response. The router's
+/// one per-request middleware (`lib.rs`) runs it.
+pub struct Timer {
+    method: &'static str,
+    route: Option<MatchedPath>,
+    started: Instant,
+}
+
+impl Timer {
+    pub fn start(req: &Request) -> Timer {
+        Timer {
+            method: method_name(req.method()),
+            route: req.extensions().get::<MatchedPath>().cloned(),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn record(self, status: StatusCode) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let route = self.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+        let Ok(mut series) = SERIES.lock() else {
+            return;
+        };
+        let by_method = match series.get_mut(route) {
+            Some(m) => m,
+            None => series.entry(route.to_owned()).or_default(),
+        };
+        let s = by_method.entry((self.method, class(status))).or_default();
         s.count += 1;
         s.sum_seconds += seconds;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -97,7 +113,21 @@ pub async fn track(req: Request, next: Next) -> Response {
             }
         }
     }
-    response
+}
+
+/// A method's name without an allocation; methods no route answers are
+/// counted together.
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 /// `GET /metrics`: for administrators and auditors (and their tokens); 404 for others.
@@ -113,7 +143,13 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Re
     );
     out.push_str("# TYPE yuanjiang_http_requests_total counter\n");
     let series = SERIES.lock().map_err(|e| ApiError::internal(&e))?;
-    for ((method, route, status), s) in series.iter() {
+    let all = || {
+        series.iter().flat_map(|(route, m)| {
+            m.iter()
+                .map(move |((method, status), s)| (method, route, status, s))
+        })
+    };
+    for (method, route, status, s) in all() {
         let _ = writeln!(
             out,
             "yuanjiang_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
@@ -122,7 +158,7 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Re
     }
     out.push_str("# HELP yuanjiang_http_request_duration_seconds Request latency.\n");
     out.push_str("# TYPE yuanjiang_http_request_duration_seconds histogram\n");
-    for ((method, route, status), s) in series.iter() {
+    for (method, route, status, s) in all() {
         let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
         for (bound, n) in BUCKETS.iter().zip(s.buckets) {
             let _ = writeln!(

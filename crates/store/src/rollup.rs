@@ -223,125 +223,59 @@ impl RollupDelta {
                 .execute(&mut **t)
                 .await?;
         });
-        match &mut *tx {
-            // One JSON value per 5,000 keys instead of eleven bound
-            // parameters a row. Its own effect was not measured; the fund
-            // rows went the other way (JSON -> bound values) when perf showed
-            // JSON the larger cost there, so this may be worth re-measuring.
-            Tx::Sqlite(t) => {
-                let year_json = |chunk: &[(YearKey<'_>, (i64, i64))]| {
-                    let rows: Vec<_> = chunk
-                        .iter()
-                        .map(|((p, year, fund_type), (amount, n))| {
-                            (
-                                &p.supporter_code,
-                                &p.recipient_code,
-                                &p.prefecture_code,
-                                p.category,
-                                p.grassroots,
-                                p.livelihood,
-                                p.published,
-                                year,
-                                fund_type.key(),
-                                amount,
-                                n,
-                            )
-                        })
-                        .collect();
-                    to_json(&rows)
-                };
-                let month_json = |chunk: &[(MonthKey<'_>, (i64, i64))]| {
-                    let rows: Vec<_> = chunk
-                        .iter()
-                        .map(
-                            |(
-                                (supporter, prefecture, published, year, month, fund_type),
-                                (amount, n),
-                            )| {
-                                (
-                                    supporter,
-                                    prefecture,
-                                    published,
-                                    year,
-                                    month,
-                                    fund_type.key(),
-                                    amount,
-                                    n,
-                                )
-                            },
-                        )
-                        .collect();
-                    to_json(&rows)
-                };
-                let mut batches = year
-                    .chunks(JSON_ROWS)
-                    .map(|c| (UPSERT_YEAR_JSON, year_json(c)))
-                    .chain(
-                        month
-                            .chunks(JSON_ROWS)
-                            .map(|c| (UPSERT_MONTH_JSON, month_json(c))),
-                    );
-                let mut next = batches.next();
-                while let Some((sql, json)) = next {
-                    // The next batch is encoded on this thread while SQLite
-                    // upserts this one.
-                    let (done, following) =
-                        tokio::join!(sqlx::query(sql).bind(json?).execute(&mut **t), async {
-                            batches.next()
-                        });
-                    done?;
-                    next = following;
-                }
+        // Bound values, ROLLUP_ROWS a statement, on both backends: on SQLite
+        // this replaced one JSON array a batch when callgrind of an import
+        // showed SQLite's JSON functions taking a tenth of its writer thread.
+        // Full statements and single rows (a form's write) stay prepared on
+        // the connection; an import's tail of another length is not kept.
+        let keep = |rows: usize| rows == ROLLUP_ROWS || rows == 1;
+        on_tx!(*tx, t, Db => {
+            for chunk in year.chunks(ROLLUP_ROWS) {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO fund_rollup_year (supporter_code, recipient_code, prefecture_code, category, \
+                     grassroots, livelihood, published, year, fund_type, amount, n) ",
+                );
+                qb.push_values(chunk, |mut b, ((parts, year, fund_type), (amount, n))| {
+                    b.push_bind(parts.supporter_code.clone())
+                        .push_bind(parts.recipient_code.clone())
+                        .push_bind(parts.prefecture_code.clone())
+                        .push_bind(parts.category)
+                        .push_bind(parts.grassroots)
+                        .push_bind(parts.livelihood)
+                        .push_bind(parts.published)
+                        .push_bind(*year)
+                        .push_bind(fund_type.key())
+                        .push_bind(*amount)
+                        .push_bind(*n);
+                });
+                qb.push(YEAR_CONFLICT);
+                qb.build().persistent(keep(chunk.len())).execute(&mut **t).await?;
             }
-            Tx::Postgres(t) => {
-                type Db = sqlx::Postgres;
-                for chunk in year.chunks(500) {
-                    let mut qb = QueryBuilder::<Db>::new(
-                        "INSERT INTO fund_rollup_year (supporter_code, recipient_code, prefecture_code, category, \
-                         grassroots, livelihood, published, year, fund_type, amount, n) ",
-                    );
-                    qb.push_values(chunk, |mut b, ((parts, year, fund_type), (amount, n))| {
-                        b.push_bind(parts.supporter_code.clone())
-                            .push_bind(parts.recipient_code.clone())
-                            .push_bind(parts.prefecture_code.clone())
-                            .push_bind(parts.category)
-                            .push_bind(parts.grassroots)
-                            .push_bind(parts.livelihood)
-                            .push_bind(parts.published)
+            for chunk in month.chunks(ROLLUP_ROWS) {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO fund_rollup_month (supporter_code, prefecture_code, published, year, month, fund_type, amount, n) ",
+                );
+                qb.push_values(
+                    chunk,
+                    |mut b,
+                     (
+                        (supporter, prefecture, published, year, month, fund_type),
+                        (amount, n),
+                    )| {
+                        b.push_bind(*supporter)
+                            .push_bind(*prefecture)
+                            .push_bind(*published)
                             .push_bind(*year)
+                            .push_bind(*month)
                             .push_bind(fund_type.key())
                             .push_bind(*amount)
                             .push_bind(*n);
-                    });
-                    qb.push(YEAR_CONFLICT);
-                    qb.build().execute(&mut **t).await?;
-                }
-                for chunk in month.chunks(500) {
-                    let mut qb = QueryBuilder::<Db>::new(
-                        "INSERT INTO fund_rollup_month (supporter_code, prefecture_code, published, year, month, fund_type, amount, n) ",
-                    );
-                    qb.push_values(
-                        chunk,
-                        |mut b,
-                         (
-                            (supporter, prefecture, published, year, month, fund_type),
-                            (amount, n),
-                        )| {
-                            b.push_bind(*supporter)
-                                .push_bind(*prefecture)
-                                .push_bind(*published)
-                                .push_bind(*year)
-                                .push_bind(*month)
-                                .push_bind(fund_type.key())
-                                .push_bind(*amount)
-                                .push_bind(*n);
-                        },
-                    );
-                    qb.push(MONTH_CONFLICT);
-                    qb.build().execute(&mut **t).await?;
-                }
+                    },
+                );
+                qb.push(MONTH_CONFLICT);
+                qb.build().persistent(keep(chunk.len())).execute(&mut **t).await?;
             }
-        }
+        });
         if self.removes {
             // Keys whose last transaction moved away would otherwise show as zero rows.
             on_tx!(*tx, t, Db => {
@@ -353,8 +287,8 @@ impl RollupDelta {
     }
 }
 
-/// Roll-up rows per JSON batch on SQLite.
-const JSON_ROWS: usize = 5_000;
+/// Roll-up rows per upsert: 11 parameters a row, under both backends' limits.
+const ROLLUP_ROWS: usize = 500;
 
 macro_rules! year_conflict {
     () => {
@@ -370,27 +304,6 @@ macro_rules! month_conflict {
 }
 const YEAR_CONFLICT: &str = year_conflict!();
 const MONTH_CONFLICT: &str = month_conflict!();
-
-/// SQLite's upserts of a batch given as one JSON array of rows, in the
-/// columns' order. (`WHERE true` tells SQLite's parser that `ON CONFLICT`
-/// belongs to the INSERT, not to a join.)
-const UPSERT_YEAR_JSON: &str = concat!(
-    "INSERT INTO fund_rollup_year (supporter_code, recipient_code, prefecture_code, category, \
-     grassroots, livelihood, published, year, fund_type, amount, n) \
-     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
-     value->>7, value->>8, value->>9, value->>10 FROM jsonb_each(jsonb($1)) WHERE true",
-    year_conflict!()
-);
-const UPSERT_MONTH_JSON: &str = concat!(
-    "INSERT INTO fund_rollup_month (supporter_code, prefecture_code, published, year, month, fund_type, amount, n) \
-     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 \
-     FROM jsonb_each(jsonb($1)) WHERE true",
-    month_conflict!()
-);
-
-fn to_json(rows: &impl serde::Serialize) -> Result<String> {
-    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)).into())
-}
 
 /// Where a statistics query reads from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
