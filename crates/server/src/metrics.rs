@@ -86,6 +86,7 @@ pub struct Timer {
 }
 
 impl Timer {
+    /// Starts timing `req`, noting its method and matched route.
     pub fn start(req: &Request) -> Timer {
         Timer {
             method: method_name(req.method()),
@@ -94,6 +95,7 @@ impl Timer {
         }
     }
 
+    /// Counts the request in its series with the response's status.
     pub fn record(self, status: StatusCode) {
         let seconds = self.started.elapsed().as_secs_f64();
         let route = self.route.as_ref().map_or("unmatched", MatchedPath::as_str);
@@ -115,8 +117,8 @@ impl Timer {
     }
 }
 
-/// A method's name without an allocation; methods no route answers are
-/// counted together.
+/// A method's name without an allocation. Methods no route answers are
+/// counted together, so that made-up methods cannot grow the series.
 fn method_name(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
