@@ -218,11 +218,6 @@ impl RollupDelta {
         if year.is_empty() && month.is_empty() {
             return Ok(());
         }
-        on_tx!(*tx, t, Db => {
-            sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1")
-                .execute(&mut **t)
-                .await?;
-        });
         // Bound values, ROLLUP_ROWS a statement, on both backends: on SQLite
         // this replaced one JSON array a batch when callgrind of an import
         // showed SQLite's JSON functions taking a tenth of its writer thread.
@@ -230,15 +225,18 @@ impl RollupDelta {
         // the connection; an import's tail of another length is not kept.
         let keep = |rows: usize| rows == ROLLUP_ROWS || rows == 1;
         on_tx!(*tx, t, Db => {
+            sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1")
+                .execute(&mut **t)
+                .await?;
             for chunk in year.chunks(ROLLUP_ROWS) {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO fund_rollup_year (supporter_code, recipient_code, prefecture_code, category, \
                      grassroots, livelihood, published, year, fund_type, amount, n) ",
                 );
                 qb.push_values(chunk, |mut b, ((parts, year, fund_type), (amount, n))| {
-                    b.push_bind(parts.supporter_code.clone())
-                        .push_bind(parts.recipient_code.clone())
-                        .push_bind(parts.prefecture_code.clone())
+                    b.push_bind(parts.supporter_code.as_str())
+                        .push_bind(parts.recipient_code.as_str())
+                        .push_bind(parts.prefecture_code.as_str())
                         .push_bind(parts.category)
                         .push_bind(parts.grassroots)
                         .push_bind(parts.livelihood)
@@ -290,20 +288,10 @@ impl RollupDelta {
 /// Roll-up rows per upsert: 11 parameters a row, under both backends' limits.
 const ROLLUP_ROWS: usize = 500;
 
-macro_rules! year_conflict {
-    () => {
-        " ON CONFLICT (supporter_code, recipient_code, category, grassroots, livelihood, published, year, fund_type) \
-         DO UPDATE SET amount = fund_rollup_year.amount + excluded.amount, n = fund_rollup_year.n + excluded.n"
-    };
-}
-macro_rules! month_conflict {
-    () => {
-        " ON CONFLICT (supporter_code, prefecture_code, published, year, month, fund_type) \
-         DO UPDATE SET amount = fund_rollup_month.amount + excluded.amount, n = fund_rollup_month.n + excluded.n"
-    };
-}
-const YEAR_CONFLICT: &str = year_conflict!();
-const MONTH_CONFLICT: &str = month_conflict!();
+const YEAR_CONFLICT: &str = " ON CONFLICT (supporter_code, recipient_code, category, grassroots, livelihood, published, year, fund_type) \
+     DO UPDATE SET amount = fund_rollup_year.amount + excluded.amount, n = fund_rollup_year.n + excluded.n";
+const MONTH_CONFLICT: &str = " ON CONFLICT (supporter_code, prefecture_code, published, year, month, fund_type) \
+     DO UPDATE SET amount = fund_rollup_month.amount + excluded.amount, n = fund_rollup_month.n + excluded.n";
 
 /// Where a statistics query reads from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
