@@ -47,7 +47,7 @@ impl FundTransaction {
                 format!("amount must be greater than zero, got {} yuan", self.amount),
             ));
         }
-        let len = self.document_no.trim().chars().count();
+        let len = crate::text::trim(&self.document_no).chars().count();
         if len == 0 || len > 100 {
             return Err(DomainError::new(
                 "invalid_document_no",

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod project;
 pub mod rates;
 pub mod reference;
+pub mod text;
 mod vocab;
 pub mod workflow;
 

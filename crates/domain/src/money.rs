@@ -72,10 +72,16 @@ impl FromStr for Fen {
                 ),
             )
         };
-        let cleaned: String = s.trim().chars().filter(|c| *c != ',').collect();
+        // Thousands separators are rare: copied out only when present.
+        let trimmed = crate::text::trim(s);
+        let cleaned: std::borrow::Cow<'_, str> = if trimmed.contains(',') {
+            trimmed.replace(',', "").into()
+        } else {
+            trimmed.into()
+        };
         let (negative, digits) = match cleaned.strip_prefix('-') {
             Some(rest) => (true, rest),
-            None => (false, cleaned.as_str()),
+            None => (false, &*cleaned),
         };
         let (whole, frac) = match digits.split_once('.') {
             Some((w, f)) => (w, f),

@@ -39,7 +39,7 @@ macro_rules! vocabulary {
             /// Looks a value up by its key, its zh-CN label or its English
             /// label (case-insensitive), as people type them in spreadsheets.
             pub fn parse(s: &str) -> Result<Self, $crate::DomainError> {
-                let t = s.trim();
+                let t = $crate::text::trim(s);
                 $( if t == $key || t == $zh || t.eq_ignore_ascii_case($en) { return Ok($name::$variant); } )+
                 let keys: Vec<&str> = Self::ALL.iter().map(|v| v.key()).collect();
                 Err($crate::DomainError::new(

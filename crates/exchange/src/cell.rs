@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use chrono::NaiveDate;
+use yuanjiang_domain::text::trim;
 use yuanjiang_domain::{DomainError, Fen};
 
 /// One cell's content.
@@ -34,7 +35,7 @@ impl Cell {
             Cell::Empty => true,
             // Most cells start with a visible ASCII character: no Unicode trim.
             Cell::Text(s) => {
-                !s.as_bytes().first().is_some_and(u8::is_ascii_graphic) && s.trim().is_empty()
+                !s.as_bytes().first().is_some_and(u8::is_ascii_graphic) && trim(s).is_empty()
             }
             _ => false,
         }
@@ -101,7 +102,7 @@ pub fn text(cell: &Cell) -> String {
 /// without copying each cell twice.
 pub fn text_ref(cell: &Cell) -> Cow<'_, str> {
     fn unquoted(s: &str) -> &str {
-        let t = s.trim();
+        let t = trim(s);
         match t.strip_prefix('\'') {
             Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
             _ => t,
@@ -120,7 +121,10 @@ pub fn amount(cell: &Cell, allow_zero: bool) -> Result<Fen, DomainError> {
         Cell::Int(i) => Cow::Owned(i.to_string()),
         Cell::Float(f) if f.is_finite() => Cow::Owned(format!("{f}")),
         Cell::Text(s) => {
-            let t = s.trim().trim_start_matches(['¥', '￥']).trim();
+            let t = match trim(s) {
+                t if t.starts_with(['¥', '￥']) => t.trim_start_matches(['¥', '￥']).trim(),
+                t => t,
+            };
             if t.contains([' ', '\u{a0}']) {
                 Cow::Owned(t.replace([' ', '\u{a0}'], ""))
             } else {
@@ -184,7 +188,7 @@ pub fn date(cell: &Cell) -> Result<NaiveDate, DomainError> {
             eight_digits(&i.to_string()).ok_or_else(bad)
         }
         Cell::Text(s) => {
-            let t = s.trim();
+            let t = trim(s);
             // A time of day after the date is accepted only if it is midnight,
             // as spreadsheets write dates typed into date-time cells.
             let day = match t.split_once([' ', 'T']) {

@@ -159,8 +159,8 @@ impl Sink for Copier<'_> {
         };
     }
 
-    fn row(&mut self, number: u32, cells: Vec<Cell>, _: Vec<CellProblem>) -> bool {
-        if let Err(e) = self.write_row(number, &cells) {
+    fn row(&mut self, number: u32, cells: &[Cell], _: Vec<CellProblem>) -> bool {
+        if let Err(e) = self.write_row(number, cells) {
             self.error.get_or_insert(e);
             return false;
         }

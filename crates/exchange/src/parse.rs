@@ -584,10 +584,10 @@ impl Sink for Collector<'_> {
         self.headless.clear();
     }
 
-    fn row(&mut self, number: u32, cells: Vec<Cell>, problems: Vec<CellProblem>) -> bool {
+    fn row(&mut self, number: u32, cells: &[Cell], problems: Vec<CellProblem>) -> bool {
         match self.state {
             SheetState::Header => {
-                let go_on = self.header(number, &cells);
+                let go_on = self.header(number, cells);
                 if go_on {
                     // Problems in the header row itself (a formula, say).
                     if let SheetState::Records(i) = self.state {
@@ -609,7 +609,7 @@ impl Sink for Collector<'_> {
                 if self.rows_read.is_multiple_of(10_000) {
                     (self.progress)(self.rows_read);
                 }
-                self.record(i, number, &cells, problems);
+                self.record(i, number, cells, problems);
                 true
             }
             SheetState::Skipped => false,

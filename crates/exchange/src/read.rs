@@ -149,7 +149,7 @@ pub trait Sink {
     /// One row that is not blank: its number as Excel shows it (1-based),
     /// its cells by 0-based column, and problems with its cells. Returns
     /// `false` to skip the rest of the sheet (an instructions sheet, say).
-    fn row(&mut self, number: u32, cells: Vec<Cell>, problems: Vec<CellProblem>) -> bool;
+    fn row(&mut self, number: u32, cells: &[Cell], problems: Vec<CellProblem>) -> bool;
     /// The sheet ended; returns whether it held data, so that its merged
     /// cells are looked for.
     fn end_sheet(&mut self) -> bool;
@@ -295,7 +295,8 @@ fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, Issue> {
 /// NUL characters never occur in text: the file is binary (a renamed PDF,
 /// a damaged workbook).
 fn binary_check(s: &str) -> Result<(), Issue> {
-    if s.contains('\0') {
+    // memchr's vector search: a large file's text is scanned whole.
+    if memchr::memchr(0, s.as_bytes()).is_some() {
         Err(Issue::file(
             "unsupported_format",
             "文件不是 xlsx、xls、ods 电子表格，也不是 CSV 文本",
@@ -484,15 +485,16 @@ fn cell_of_data(v: &calamine::Data) -> Cell {
     }
 }
 
-/// Hands a row to the sink unless it is blank; returns whether to go on with the sheet.
+/// Hands a row to the sink unless it is blank; returns whether to go on
+/// with the sheet. The cells stay with the caller, which clears them or
+/// (CSV) writes the next row over them, reusing their text's memory.
 fn flush(
     number: u32,
-    cells: &mut Vec<Cell>,
+    cells: &[Cell],
     problems: &mut Vec<CellProblem>,
     rows: &mut RowCounter<'_>,
     sink: &mut dyn Sink,
 ) -> Result<bool, Issue> {
-    let cells = std::mem::take(cells);
     let problems = std::mem::take(problems);
     if problems.is_empty() && cells.iter().all(Cell::is_blank) {
         return Ok(true);
@@ -528,11 +530,13 @@ fn read_xlsx(
             while let Some(record) = reader.next_cell_with_formula().map_err(unreadable)? {
                 let (r, c) = record.pos;
                 if current != Some(r) {
-                    if let Some(prev) = current
-                        && !flush(prev + 1, &mut cells, &mut problems, rows, sink)?
-                    {
-                        current = None;
-                        break;
+                    if let Some(prev) = current {
+                        let go_on = flush(prev + 1, &cells, &mut problems, rows, sink)?;
+                        cells.clear();
+                        if !go_on {
+                            current = None;
+                            break;
+                        }
                     }
                     current = Some(r);
                 }
@@ -544,7 +548,7 @@ fn read_xlsx(
                 put(&mut cells, c, cell);
             }
             if let Some(r) = current {
-                flush(r + 1, &mut cells, &mut problems, rows, sink)?;
+                flush(r + 1, &cells, &mut problems, rows, sink)?;
             }
         }
         if sink.end_sheet() {
@@ -589,7 +593,7 @@ where
                     content_problems(c, &cell, limits, &mut problems);
                     put(&mut cells, c, cell);
                 }
-                if !flush(r + 1, &mut cells, &mut problems, rows, sink)? {
+                if !flush(r + 1, &cells, &mut problems, rows, sink)? {
                     break;
                 }
             }
@@ -622,6 +626,10 @@ fn read_csv(
     // Bytes, checked as UTF-8 once per record below: a `StringRecord`
     // checks with the standard library's slower validator.
     let mut record = csv::ByteRecord::new();
+    // Reused from row to row: a text cell's memory takes the next row's
+    // text in that column instead of being freed and allocated again.
+    let mut cells: Vec<Cell> = Vec::new();
+    let mut problems = Vec::new();
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
@@ -636,27 +644,36 @@ fn read_csv(
         // The text is UTF-8 and fields end at ASCII delimiters, so every
         // field's range is a character boundary of the record's text.
         let text = simdutf8::basic::from_utf8(record.as_slice()).map_err(unreadable)?;
-        let mut cells = Vec::with_capacity(record.len());
-        let mut problems = Vec::new();
+        cells.truncate(record.len());
         for j in 0..record.len() {
             let field = record
                 .range(j)
                 .and_then(|r| text.get(r))
                 .ok_or_else(|| unreadable(format!("field {}", j + 1)))?;
-            let cell = if field.is_empty() {
-                Cell::Empty
-            } else {
-                Cell::Text(field.to_owned())
-            };
-            content_problems(j as u32, &cell, limits, &mut problems);
-            cells.push(cell);
+            match cells.get_mut(j) {
+                Some(Cell::Text(s)) if !field.is_empty() => {
+                    s.clear();
+                    s.push_str(field);
+                }
+                Some(cell) => *cell = csv_cell(field),
+                None => cells.push(csv_cell(field)),
+            }
+            content_problems(j as u32, &cells[j], limits, &mut problems);
         }
-        if !flush(number, &mut cells, &mut problems, rows, sink)? {
+        if !flush(number, &cells, &mut problems, rows, sink)? {
             break;
         }
     }
     sink.end_sheet();
     Ok(())
+}
+
+fn csv_cell(field: &str) -> Cell {
+    if field.is_empty() {
+        Cell::Empty
+    } else {
+        Cell::Text(field.to_owned())
+    }
 }
 
 #[cfg(test)]

@@ -123,7 +123,7 @@ pub(crate) fn fund_values<'a>(
         }
         let date = dates
             .entry(r.date)
-            .or_insert_with(|| Arc::from(r.date.format("%Y-%m-%d").to_string()))
+            .or_insert_with(|| Arc::from(iso_date(r.date)))
             .clone();
         let key = r.fund_type.key();
         let fund_type = types.entry(key).or_insert_with(|| Arc::from(key)).clone();
@@ -146,6 +146,25 @@ pub(crate) fn fund_values<'a>(
         statements.push((n, args));
     }
     Ok(FundValues(statements))
+}
+
+/// `YYYY-MM-DD`, as chrono writes it, without its format machinery: a
+/// large import meets a new date every few rows.
+fn iso_date(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        return d.format("%Y-%m-%d").to_string();
+    }
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    let y = y.unsigned_abs();
+    let mut s = String::with_capacity(10);
+    s.extend([y / 1000, y / 100, y / 10, y].map(digit));
+    s.push('-');
+    s.extend([d.month() / 10, d.month()].map(digit));
+    s.push('-');
+    s.extend([d.day() / 10, d.day()].map(digit));
+    s
 }
 
 /// What [`insert_fund_values`] does with a row whose natural key is stored.
@@ -573,5 +592,30 @@ impl Bulk {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso_date;
+    use chrono::{Days, NaiveDate};
+
+    #[test]
+    fn dates_are_written_as_chrono_writes_them() {
+        let mut d = NaiveDate::from_ymd_opt(1999, 12, 25).expect("a date");
+        for _ in 0..12_000 {
+            assert_eq!(iso_date(d), d.format("%Y-%m-%d").to_string());
+            d = d + Days::new(1);
+        }
+        for (y, m, day) in [
+            (1, 1, 1),
+            (999, 9, 9),
+            (9999, 12, 31),
+            (10_000, 1, 1),
+            (-5, 3, 4),
+        ] {
+            let d = NaiveDate::from_ymd_opt(y, m, day).expect("a date");
+            assert_eq!(iso_date(d), d.format("%Y-%m-%d").to_string());
+        }
     }
 }
