@@ -377,7 +377,7 @@ async fn begin_writing_ahead(
     if options.dry_run || options.kinds != [Kind::Transactions] {
         return Ok(None);
     }
-    let mut itx = store.begin_import().await?;
+    let mut itx = store.begin_import_ahead().await?;
     Ok(itx
         .begin_write_ahead(file_bytes)
         .await?

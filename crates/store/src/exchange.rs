@@ -435,7 +435,24 @@ impl AheadBatch {
 impl Store {
     /// Starts an import's transaction.
     pub async fn begin_import(&self) -> Result<ImportTx> {
-        let mut tx = self.begin().await?;
+        self.import_tx(self.begin().await?).await
+    }
+
+    /// Starts the transaction of an import that will write its rows ahead
+    /// ([`ImportTx::begin_write_ahead`]): on a SQLite file opened for a bulk
+    /// load, through the writer that skips the foreign-key look-ups (see
+    /// `Store::unchecked_writer`); elsewhere as [`Store::begin_import`]. If
+    /// the rows are not written ahead after all, the caller drops it and
+    /// imports through [`Store::begin_import`].
+    pub async fn begin_import_ahead(&self) -> Result<ImportTx> {
+        let tx = match &self.unchecked_writer {
+            Some(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            None => self.begin().await?,
+        };
+        self.import_tx(tx).await
+    }
+
+    async fn import_tx(&self, mut tx: Tx) -> Result<ImportTx> {
         set_sqlite_cache(&mut tx, IMPORT_CACHE).await?;
         Ok(ImportTx {
             tx,

@@ -144,6 +144,14 @@ pub struct Store {
     /// The options to reopen a SQLite file opened for a bulk load with, so
     /// that [`Store::close`] leaves it in WAL mode again.
     wal_on_close: Option<SqliteConnectOptions>,
+    /// On a SQLite file opened for a bulk load only: a writer whose
+    /// connection does not look up each row's foreign keys, for an import
+    /// whose rows are written ahead ([`Store::begin_import_ahead`]). Every
+    /// such row's project id comes from the projects table read in the same
+    /// write transaction, so the look-up (a tenth of SQLite's work in the
+    /// import) could only ever succeed. No other write goes through it, and
+    /// its connections never serve another pool.
+    unchecked_writer: Option<SqlitePool>,
 }
 
 /// [`StoreError::InUse`] for a refused switch out of WAL mode (SQLite's
@@ -189,6 +197,7 @@ impl Store {
     /// data still in clear.
     pub async fn open_with_key(settings: &DbSettings, field_key: FieldKey) -> Result<Store> {
         let mut wal_on_close = None;
+        let mut unchecked_writer = None;
         let (pool, writers) = match settings.backend() {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(settings.url())?
@@ -211,6 +220,10 @@ impl Store {
                 let readers = sqlite_pool(options.clone(), 8)
                     .await
                     .map_err(|e| in_use_or(e, shared.is_some()))?;
+                if shared.is_some() {
+                    unchecked_writer =
+                        Some(sqlite_pool(options.clone().foreign_keys(false), 1).await?);
+                }
                 let writer = sqlite_pool(options, 1).await?;
                 wal_on_close = shared;
                 (Pool::Sqlite(readers), Pool::Sqlite(writer))
@@ -234,6 +247,7 @@ impl Store {
             attachment_dir: attachments::default_attachment_dir(settings).into(),
             writers,
             wal_on_close,
+            unchecked_writer,
         };
         store.migrate().await?;
         store.load_reference_data().await?;
@@ -274,6 +288,9 @@ impl Store {
         match &self.writers {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
+        }
+        if let Some(p) = &self.unchecked_writer {
+            p.close().await;
         }
         on_pool!(self, p => p.close().await);
         if let Some(options) = &self.wal_on_close {

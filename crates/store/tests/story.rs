@@ -437,6 +437,102 @@ async fn fund_stats_equal_the_sum_of_transactions() {
 
 /// `PRAGMA journal_mode` of the SQLite file at `path`, asked on a
 /// connection of its own.
+/// A SQLite file's settings in a directory of its own (kept while the
+/// directory lives).
+fn sqlite_file(
+    name: &str,
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    yuanjiang_store::DbSettings,
+) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join(name);
+    let settings = yuanjiang_store::DbSettings::from_url(&format!("sqlite://{}", path.display()))
+        .expect("url");
+    (dir, path, settings)
+}
+
+fn assert_foreign_key_refused(written: Result<u64, StoreError>) {
+    assert!(
+        matches!(&written, Err(StoreError::Database(e)) if e.to_string().contains("FOREIGN KEY")),
+        "{written:?}"
+    );
+}
+
+/// Rows written ahead by an import skip SQLite's foreign-key look-up only
+/// on a file opened for a bulk load, and only on that import's own writer:
+/// the same row for a project that does not exist is refused by a shared
+/// store, and by the bulk store's ordinary writes.
+#[tokio::test]
+async fn only_a_bulk_loads_rows_written_ahead_skip_the_foreign_key_look_up() {
+    use yuanjiang_store::exchange::{AheadBatch, FundRow};
+    let (_dir, path, settings) = sqlite_file("fk.db");
+    let orphan = || {
+        AheadBatch::encode(std::iter::once(FundRow {
+            project_id: 424_242,
+            fund_type: FundType::Commitment,
+            amount: Fen(100),
+            date: d("2024-03-01"),
+            document_no: "X〔2024〕1号",
+            note: "",
+        }))
+        .expect("encode")
+    };
+    let shared = Store::open(&settings).await.expect("open");
+    let mut itx = shared.begin_import_ahead().await.expect("begin");
+    assert_foreign_key_refused(itx.write_ahead(orphan()).await);
+    drop(itx);
+    shared.close().await;
+
+    let bulk = Store::open(&settings.clone().for_bulk_load())
+        .await
+        .expect("sole use");
+    let mut itx = bulk.begin_import_ahead().await.expect("begin");
+    assert_eq!(itx.write_ahead(orphan()).await.expect("unchecked"), 1);
+    // Dropped uncommitted: the row goes with it.
+    drop(itx);
+    let mut itx = bulk.begin_import().await.expect("begin");
+    assert_foreign_key_refused(itx.write_ahead(orphan()).await);
+    drop(itx);
+    bulk.close().await;
+    let reopened = Store::open(&settings).await.expect("reopen");
+    let report = reopened.check().await.expect("check");
+    assert_eq!((report.transactions, report.integrity.as_str()), (0, "ok"));
+    reopened.close().await;
+
+    // Had such a row been committed, `check` would name it.
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("connect");
+        sqlx::query("PRAGMA foreign_keys = OFF")
+            .execute(&mut conn)
+            .await
+            .expect("pragma");
+        sqlx::query(
+            "INSERT INTO fund_transactions (project_id, fund_type, amount, date, year, month, \
+             document_no) VALUES (424242, 'commitment', 100, '2024-03-01', 2024, 3, 'X')",
+        )
+        .execute(&mut conn)
+        .await
+        .expect("orphan");
+        conn.close().await.expect("close");
+    }
+    let reopened = Store::open(&settings).await.expect("reopen");
+    let report = reopened.check().await.expect("check");
+    assert!(
+        report
+            .integrity
+            .starts_with("1 rows refer to missing parents (first: fund_transactions"),
+        "{}",
+        report.integrity
+    );
+    assert!(!report.is_clean());
+    reopened.close().await;
+}
+
 async fn journal_mode(path: &std::path::Path) -> String {
     use sqlx::Connection;
     let url = format!("sqlite://{}", path.display());
@@ -453,10 +549,7 @@ async fn journal_mode(path: &std::path::Path) -> String {
 
 #[tokio::test]
 async fn a_bulk_load_takes_a_rollback_journal_only_when_alone() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("bulk.db");
-    let settings = yuanjiang_store::DbSettings::from_url(&format!("sqlite://{}", path.display()))
-        .expect("url");
+    let (_dir, path, settings) = sqlite_file("bulk.db");
     let shared = Store::open(&settings).await.expect("open");
     assert_eq!(journal_mode(&path).await, "wal");
     // Another user has the file open (here the same process; a server in
