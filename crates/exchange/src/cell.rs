@@ -33,10 +33,8 @@ impl Cell {
     pub fn is_blank(&self) -> bool {
         match self {
             Cell::Empty => true,
-            // Most cells start with a visible ASCII character: no Unicode trim.
-            Cell::Text(s) => {
-                !s.as_bytes().first().is_some_and(u8::is_ascii_graphic) && trim(s).is_empty()
-            }
+            // `text::trim` answers from the end bytes for almost every cell.
+            Cell::Text(s) => trim(s).is_empty(),
             _ => false,
         }
     }
@@ -122,7 +120,7 @@ pub fn amount(cell: &Cell, allow_zero: bool) -> Result<Fen, DomainError> {
         Cell::Float(f) if f.is_finite() => Cow::Owned(format!("{f}")),
         Cell::Text(s) => {
             let t = match trim(s) {
-                t if t.starts_with(['¥', '￥']) => t.trim_start_matches(['¥', '￥']).trim(),
+                t if t.starts_with(['¥', '￥']) => trim(t.trim_start_matches(['¥', '￥'])),
                 t => t,
             };
             if t.contains([' ', '\u{a0}']) {

@@ -106,17 +106,22 @@ impl Store {
                     .await?;
                 // An import's rows written ahead skip SQLite's per-row look-up
                 // (`Store::unchecked_writer`): this proves it was not needed.
-                let orphans: Vec<(String, i64, String)> =
-                    sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
-                        .fetch_all(p)
-                        .await?;
-                match orphans.first() {
-                    _ if pages != "ok" => pages,
-                    None => pages,
-                    Some((table, rowid, parent)) => format!(
-                        "{} rows refer to missing parents (first: {table} row {rowid}, in {parent})",
-                        orphans.len()
-                    ),
+                // Damaged pages are reported as they are, without a scan.
+                if pages != "ok" {
+                    pages
+                } else {
+                    let orphans: Vec<(String, i64, String)> = sqlx::query_as(
+                        "SELECT \"table\", rowid, parent FROM pragma_foreign_key_check",
+                    )
+                    .fetch_all(p)
+                    .await?;
+                    match orphans.first() {
+                        None => pages,
+                        Some((table, rowid, parent)) => format!(
+                            "{} rows refer to missing parents (first: {table} row {rowid}, in {parent})",
+                            orphans.len()
+                        ),
+                    }
                 }
             }
             // PostgreSQL checks pages itself; foreign keys and checks are enforced on write.

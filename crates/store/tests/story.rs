@@ -504,9 +504,7 @@ async fn only_a_bulk_loads_rows_written_ahead_skip_the_foreign_key_look_up() {
     // Had such a row been committed, `check` would name it.
     {
         use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .expect("connect");
+        let mut conn = raw_connection(&path).await;
         sqlx::query("PRAGMA foreign_keys = OFF")
             .execute(&mut conn)
             .await
@@ -533,12 +531,17 @@ async fn only_a_bulk_loads_rows_written_ahead_skip_the_foreign_key_look_up() {
     reopened.close().await;
 }
 
+/// A plain connection to the file, outside any store.
+async fn raw_connection(path: &std::path::Path) -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("connect")
+}
+
 async fn journal_mode(path: &std::path::Path) -> String {
     use sqlx::Connection;
-    let url = format!("sqlite://{}", path.display());
-    let mut conn = sqlx::SqliteConnection::connect(&url)
-        .await
-        .expect("connect");
+    let mut conn = raw_connection(path).await;
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
