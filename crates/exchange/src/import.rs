@@ -15,6 +15,7 @@
 //! store's own assignment writes, and every issue shows them masked.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
 
 use foldhash::{HashMap as FastMap, HashMapExt, HashSet as FastSet, HashSetExt};
 
@@ -215,11 +216,13 @@ struct FinalProject {
     change: Change,
 }
 
-/// What the import will do to one transaction row.
+/// What the import will do to one transaction row: a byte a row, as a
+/// national file has ten million (the stored row an update changes is kept
+/// beside, in `Check::txn_updates`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TxnChange {
     Insert,
-    Update(i64),
+    Update,
     Unchanged,
 }
 
@@ -629,6 +632,8 @@ struct Check<'a> {
     stored: FastMap<String, StoredProject>,
     finals: FastMap<String, FinalProject>,
     txn_changes: Vec<TxnChange>,
+    /// The rows that correct a stored transaction, with its row id, in row order.
+    txn_updates: Vec<(usize, i64)>,
     /// Transactions written ahead while the file was read (SQLite, a file
     /// of transactions alone): the new ones are in the table already.
     written_ahead: Option<u64>,
@@ -688,16 +693,21 @@ impl<'a> Check<'a> {
         } else {
             itx.recipients().await?
         };
-        let mut codes: Vec<&str> = read
+        // A file's rows come grouped by project: dropping the runs as they
+        // are collected leaves a sort of thousands of codes, not a list of
+        // ten million.
+        let mut codes: Vec<&str> = Vec::new();
+        for code in read
             .projects
             .iter()
             .map(|p| p.code.as_str())
             .chain(read.transactions.iter().map(|t| t.project.as_str()))
             .chain(read.indicators.iter().map(|i| i.project.as_str()))
-            .collect();
-        // A file's rows come grouped by project: dropping the runs first
-        // leaves a sort of thousands of codes, not of a million.
-        codes.dedup();
+        {
+            if codes.last() != Some(&code) {
+                codes.push(code);
+            }
+        }
         codes.sort_unstable();
         codes.dedup();
         let stored = itx
@@ -718,6 +728,7 @@ impl<'a> Check<'a> {
             stored,
             finals: FastMap::new(),
             txn_changes: Vec::new(),
+            txn_updates: Vec::new(),
             written_ahead,
             indicator_changes: Vec::new(),
             stored_assignments: Vec::new(),
@@ -993,16 +1004,18 @@ impl<'a> Check<'a> {
         let inputs = std::mem::take(&mut self.read.transactions);
         // Projects whose chain must be replayed: those with imported
         // transactions, and stored ones whose aid funds the file changes.
-        let mut by_project: FastMap<String, Vec<usize>> = FastMap::new();
+        // Each project's rows as the runs of rows that hold them: one range
+        // for a file grouped by project, not a list of row numbers.
+        let mut by_project: FastMap<String, Vec<Range<usize>>> = FastMap::new();
         // A file's rows come grouped by project: a run of one project's
         // rows is checked and filed once, not row by row (perf: the maps'
         // lookups were most of the checks of a million-row file).
-        let mut run: Option<(&str, Vec<usize>)> = None;
+        let mut run: Option<(&str, Range<usize>)> = None;
         for (i, t) in inputs.iter().enumerate() {
             if let Some((code, rows)) = &mut run
                 && *code == t.project
             {
-                rows.push(i);
+                rows.end = i + 1;
                 continue;
             }
             if let Some((code, rows)) = run.take() {
@@ -1011,7 +1024,7 @@ impl<'a> Check<'a> {
             // A row of a project that is missing or out of scope is
             // reported on its own, run or not.
             if self.check_reference(t.at, &t.project) {
-                run = Some((&t.project, vec![i]));
+                run = Some((&t.project, i..i + 1));
             }
         }
         if let Some((code, rows)) = run {
@@ -1034,6 +1047,7 @@ impl<'a> Check<'a> {
             stored_txns.entry(t.project_id).or_default().push(t);
         }
         let mut changes = vec![TxnChange::Unchanged; inputs.len()];
+        let mut updates: Vec<(usize, i64)> = Vec::new();
         let mut counts = Counts::default();
         let mut codes: Vec<&String> = by_project.keys().collect();
         codes.sort();
@@ -1055,8 +1069,10 @@ impl<'a> Check<'a> {
                     .collect();
             // The chain as it will stand: stored amounts, overridden by the file.
             let mut amounts: Vec<Fen> = stored.iter().map(|s| s.amount).collect();
+            // The file's row that restates each stored transaction, if any.
+            let mut from_file: Vec<Option<usize>> = vec![None; stored.len()];
             let mut chain: Vec<(FundTransaction, Option<usize>)> = Vec::new();
-            for &r in rows {
+            for r in rows.iter().cloned().flatten() {
                 let t = &inputs[r];
                 match index.get(&(t.fund_type, t.date, t.document_no.as_str())) {
                     Some(&si) => {
@@ -1065,9 +1081,11 @@ impl<'a> Check<'a> {
                         changes[r] = if t.amount == s.amount && note_same {
                             TxnChange::Unchanged
                         } else {
-                            TxnChange::Update(s.id)
+                            updates.push((r, s.id));
+                            TxnChange::Update
                         };
                         amounts[si] = t.amount;
+                        from_file[si] = Some(r);
                     }
                     None => {
                         changes[r] = TxnChange::Insert;
@@ -1076,15 +1094,10 @@ impl<'a> Check<'a> {
                 }
             }
             for (i, s) in stored.iter().enumerate() {
-                let from_file = rows.iter().copied().find(|&r| {
-                    let t = &inputs[r];
-                    t.fund_type == s.fund_type && t.date == s.date && t.document_no == s.document_no
-                });
-                chain.push((bare(s.fund_type, amounts[i], s.date), from_file));
+                chain.push((bare(s.fund_type, amounts[i], s.date), from_file[i]));
             }
             chain.sort_by(|a, b| chain_order(&a.0, &b.0));
-            let txns: Vec<FundTransaction> = chain.iter().map(|(t, _)| t.clone()).collect();
-            if let Err((i, e)) = FundChain::replay(&txns, cap) {
+            if let Err((i, e)) = FundChain::replay(chain.iter().map(|(t, _)| t), cap) {
                 // The row to blame: the imported transaction that breaks the
                 // chain; else (a stored one breaks) the project row that
                 // lowered the aid funds, or the project's first imported row.
@@ -1092,8 +1105,8 @@ impl<'a> Check<'a> {
                     Some(r) => (inputs[r].at, "amount", inputs[r].amount),
                     None => match self.finals.get(code) {
                         Some(f) if rows.is_empty() => (f.at, "aid_funds", cap),
-                        _ => match rows.first() {
-                            Some(&r) => (inputs[r].at, "amount", inputs[r].amount),
+                        _ => match rows.first().map(|run| run.start) {
+                            Some(r) => (inputs[r].at, "amount", inputs[r].amount),
                             None => continue,
                         },
                     },
@@ -1106,10 +1119,10 @@ impl<'a> Check<'a> {
                 );
                 self.issue(at, key, e, value);
             }
-            for &r in rows {
+            for r in rows.iter().cloned().flatten() {
                 counts.add(match changes[r] {
                     TxnChange::Insert => Change::Insert,
-                    TxnChange::Update(_) => Change::Update,
+                    TxnChange::Update => Change::Update,
                     TxnChange::Unchanged => Change::Unchanged,
                 });
             }
@@ -1119,6 +1132,8 @@ impl<'a> Check<'a> {
         }
         self.read.transactions = inputs;
         self.txn_changes = changes;
+        updates.sort_unstable();
+        self.txn_updates = updates;
         Ok(())
     }
 
@@ -1477,23 +1492,24 @@ impl<'a> Check<'a> {
                 .ok_or_else(|| ExchangeError::Store(yuanjiang_store::StoreError::NotFound))
         };
         let mut touched: FastSet<i64> = FastSet::new();
-        let inserts: Vec<usize> = (0..self.read.transactions.len())
-            .filter(|&i| self.txn_changes[i] == TxnChange::Insert)
-            .collect();
+        let changes = &self.txn_changes;
+        let new_rows = || (0..changes.len()).filter(|&i| changes[i] == TxnChange::Insert);
+        let new_count = new_rows().count();
         // Rows written ahead were counted for the roll-ups as they were
         // written, unless some were skipped as stored: then they are counted here.
         if self.itx.count_written_ahead() {
             let mut last: Option<&str> = None;
-            for &i in &inserts {
+            for i in new_rows() {
                 let code = self.read.transactions[i].project.as_str();
                 if last != Some(code) {
                     touched.insert(id_of(code)?);
                     last = Some(code);
                 }
             }
-            done += inserts.len() as u64;
+            done += new_count as u64;
             progress(Progress::Writing { done, total });
         } else {
+            let inserts: Vec<usize> = new_rows().collect();
             for chunk in inserts.chunks(WRITE_BATCH) {
                 let mut rows: Vec<(i64, FundTransaction)> = Vec::with_capacity(chunk.len());
                 for &i in chunk {
@@ -1528,27 +1544,22 @@ impl<'a> Check<'a> {
         // The rows written ahead are exactly the new ones, or the checks and
         // the table disagree: then nothing is kept.
         if let Some(written) = self.written_ahead
-            && written != inserts.len() as u64
+            && written != new_count as u64
         {
             return Err(ExchangeError::Store(StoreError::Corrupt {
                 column: "fund_transactions",
-                value: format!(
-                    "{written} rows written ahead, {} found new by the checks",
-                    inserts.len()
-                ),
+                value: format!("{written} rows written ahead, {new_count} found new by the checks"),
             }));
         }
-        for (i, change) in self.txn_changes.iter().enumerate() {
-            if let TxnChange::Update(txn_id) = change {
-                let t = &self.read.transactions[i];
-                self.itx
-                    .update_transaction(*txn_id, t.amount, t.note.as_deref())
-                    .await?;
-                touched.insert(id_of(&t.project)?);
-                done += 1;
-                if done.is_multiple_of(WRITE_BATCH as u64) {
-                    progress(Progress::Writing { done, total });
-                }
+        for &(i, txn_id) in &self.txn_updates {
+            let t = &self.read.transactions[i];
+            self.itx
+                .update_transaction(txn_id, t.amount, t.note.as_deref())
+                .await?;
+            touched.insert(id_of(&t.project)?);
+            done += 1;
+            if done.is_multiple_of(WRITE_BATCH as u64) {
+                progress(Progress::Writing { done, total });
             }
         }
         // Stored projects whose figures changed move on a version (new
@@ -1648,11 +1659,11 @@ fn assignment_out_of_scope() -> DomainError {
 
 /// Files a run of one project's rows under its code; the code is cloned
 /// once per project, not once per row.
-fn file_run(by_project: &mut FastMap<String, Vec<usize>>, code: &str, rows: Vec<usize>) {
+fn file_run(by_project: &mut FastMap<String, Vec<Range<usize>>>, code: &str, rows: Range<usize>) {
     match by_project.get_mut(code) {
-        Some(filed) => filed.extend(rows),
+        Some(filed) => filed.push(rows),
         None => {
-            by_project.insert(code.to_owned(), rows);
+            by_project.insert(code.to_owned(), vec![rows]);
         }
     }
 }

@@ -162,6 +162,21 @@ async fn fund_chain_breaks() {
             "{}",
             r.issues[0].zh
         );
+        // The same two payments with another project's row between them:
+        // P1's rows are two runs of the file, and its chain is both.
+        let bytes = csv(&[
+            TXN_HEAD,
+            &format!("{P1},支付,400000,2024-06-01,沪援付〔2024〕5号,"),
+            &format!("{P2},计划安排,100,2024-06-01,粤援计〔2024〕1号,"),
+            &format!("{P1},支付,100000.01,2024-06-02,沪援付〔2024〕6号,"),
+        ]);
+        refused(
+            &db,
+            &bytes,
+            Kind::Transactions,
+            &[("fund_chain_broken", 4, "C")],
+        )
+        .await;
         // Lowering the aid funds below what was committed (5,000,000) breaks it too.
         let p1 = format!(
             "{P1},{P1} 职业技术学校实训楼建设项目,教育,交钥匙,建设类,2024,是,否,是,是,31,653121,653121,10000000,4999999.99,1000000,2024-03-01,2025-10-31,计划下达,是,实训楼一栋"
