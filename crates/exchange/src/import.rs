@@ -22,7 +22,6 @@ use foldhash::{HashMap as FastMap, HashMapExt, HashSet as FastSet, HashSetExt};
 use bytes::Bytes;
 use serde::Serialize;
 use sm3::{Digest, Sm3};
-use yuanjiang_domain::fund::chain_order;
 use yuanjiang_domain::personnel::mask_id_number;
 use yuanjiang_domain::{
     Action, Assignment, DomainError, Fen, FundChain, FundTransaction, Owner, Project, ProjectKind,
@@ -954,14 +953,16 @@ impl<'a> Check<'a> {
     /// The project a transaction or indicator row refers to, as it will
     /// stand: from the file if it is there, else as stored.
     fn target(&self, code: &str) -> Option<(&Project, Option<i64>)> {
-        let stored_id = self.stored.get(code).map(|s| s.id);
+        // One look-up of the stored project: this runs twice per project
+        // of a file, and a national file has 400,000.
+        let stored = self.stored.get(code);
         if let Some(f) = self.finals.get(code) {
-            return Some((&f.project, stored_id));
+            return Some((&f.project, stored.map(|s| s.id)));
         }
         if self.read.broken_projects.contains(code) {
             return None;
         }
-        self.stored.get(code).map(|s| (&s.project, Some(s.id)))
+        stored.map(|s| (&s.project, Some(s.id)))
     }
 
     /// Checks the rows that refer to a project: that it exists (a row of a
@@ -1051,6 +1052,15 @@ impl<'a> Check<'a> {
         let mut counts = Counts::default();
         let mut codes: Vec<&String> = by_project.keys().collect();
         codes.sort();
+        // Each project's chain as it will stand: date, step, amount and
+        // the file's row, if from the file. Only what the chain rule looks
+        // at, in one buffer reused from project to project.
+        let mut chain: Vec<(
+            chrono::NaiveDate,
+            yuanjiang_domain::FundType,
+            Fen,
+            Option<usize>,
+        )> = Vec::new();
         for code in codes {
             let rows = &by_project[code];
             let Some((project, id)) = self.target(code) else {
@@ -1071,7 +1081,7 @@ impl<'a> Check<'a> {
             let mut amounts: Vec<Fen> = stored.iter().map(|s| s.amount).collect();
             // The file's row that restates each stored transaction, if any.
             let mut from_file: Vec<Option<usize>> = vec![None; stored.len()];
-            let mut chain: Vec<(FundTransaction, Option<usize>)> = Vec::new();
+            chain.clear();
             for r in rows.iter().cloned().flatten() {
                 let t = &inputs[r];
                 match index.get(&(t.fund_type, t.date, t.document_no.as_str())) {
@@ -1089,19 +1099,28 @@ impl<'a> Check<'a> {
                     }
                     None => {
                         changes[r] = TxnChange::Insert;
-                        chain.push((bare(t.fund_type, t.amount, t.date), Some(r)));
+                        chain.push((t.date, t.fund_type, t.amount, Some(r)));
                     }
                 }
             }
             for (i, s) in stored.iter().enumerate() {
-                chain.push((bare(s.fund_type, amounts[i], s.date), from_file[i]));
+                chain.push((s.date, s.fund_type, amounts[i], from_file[i]));
             }
-            chain.sort_by(|a, b| chain_order(&a.0, &b.0));
-            if let Err((i, e)) = FundChain::replay(chain.iter().map(|(t, _)| t), cap) {
+            // `FundChain::replay`'s order (`chain_order`: date, then step;
+            // a stable sort), applied here without building transactions.
+            chain.sort_by_key(|&(date, fund_type, ..)| (date, fund_type));
+            let mut replayed = FundChain::default();
+            let broken = chain
+                .iter()
+                .enumerate()
+                .find_map(|(i, &(_, fund_type, amount, _))| {
+                    replayed.apply(fund_type, amount, cap).err().map(|e| (i, e))
+                });
+            if let Some((i, e)) = broken {
                 // The row to blame: the imported transaction that breaks the
                 // chain; else (a stored one breaks) the project row that
                 // lowered the aid funds, or the project's first imported row.
-                let (at, key, value) = match chain.get(i).and_then(|(_, r)| *r) {
+                let (at, key, value) = match chain.get(i).and_then(|c| c.3) {
                     Some(r) => (inputs[r].at, "amount", inputs[r].amount),
                     None => match self.finals.get(code) {
                         Some(f) if rows.is_empty() => (f.at, "aid_funds", cap),
@@ -1665,22 +1684,6 @@ fn file_run(by_project: &mut FastMap<String, Vec<Range<usize>>>, code: &str, row
         None => {
             by_project.insert(code.to_owned(), vec![rows]);
         }
-    }
-}
-
-/// A transaction with only what the chain rule looks at.
-fn bare(
-    fund_type: yuanjiang_domain::FundType,
-    amount: Fen,
-    date: chrono::NaiveDate,
-) -> FundTransaction {
-    FundTransaction {
-        project_code: String::new(),
-        fund_type,
-        amount,
-        date,
-        document_no: String::new(),
-        note: String::new(),
     }
 }
 
