@@ -227,11 +227,20 @@ impl FundChain {
     ) -> Result<FundChain, (usize, DomainError)> {
         let mut sorted: Vec<&FundTransaction> = txns.into_iter().collect();
         sorted.sort_by(|a, b| chain_order(a, b));
+        FundChain::replay_steps(sorted.iter().map(|t| (t.fund_type, t.amount)), cap)
+    }
+
+    /// Replays steps (type and amount) already in chain order, failing at
+    /// the first that breaks the chain (returned with its index). For
+    /// callers that keep only what the rule looks at, such as an import's
+    /// checks of ten million rows.
+    pub fn replay_steps(
+        steps: impl IntoIterator<Item = (FundType, Fen)>,
+        cap: Fen,
+    ) -> Result<FundChain, (usize, DomainError)> {
         let mut chain = FundChain::default();
-        for (i, t) in sorted.iter().enumerate() {
-            chain
-                .apply(t.fund_type, t.amount, cap)
-                .map_err(|e| (i, e))?;
+        for (i, (fund_type, amount)) in steps.into_iter().enumerate() {
+            chain.apply(fund_type, amount, cap).map_err(|e| (i, e))?;
         }
         Ok(chain)
     }

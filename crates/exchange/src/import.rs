@@ -1106,17 +1106,10 @@ impl<'a> Check<'a> {
             for (i, s) in stored.iter().enumerate() {
                 chain.push((s.date, s.fund_type, amounts[i], from_file[i]));
             }
-            // `FundChain::replay`'s order (`chain_order`: date, then step;
-            // a stable sort), applied here without building transactions.
+            // `chain_order` (date, then step; a stable sort, as `FundChain::replay`'s).
             chain.sort_by_key(|&(date, fund_type, ..)| (date, fund_type));
-            let mut replayed = FundChain::default();
-            let broken = chain
-                .iter()
-                .enumerate()
-                .find_map(|(i, &(_, fund_type, amount, _))| {
-                    replayed.apply(fund_type, amount, cap).err().map(|e| (i, e))
-                });
-            if let Some((i, e)) = broken {
+            let replayed = FundChain::replay_steps(chain.iter().map(|c| (c.1, c.2)), cap);
+            if let Err((i, e)) = replayed {
                 // The row to blame: the imported transaction that breaks the
                 // chain; else (a stored one breaks) the project row that
                 // lowered the aid funds, or the project's first imported row.

@@ -4,7 +4,9 @@
 //! by recomputing them. [`Source`] picks the roll-up a statistics query can
 //! use, or the raw transactions when none covers it.
 
-use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 use chrono::NaiveDate;
 use sqlx::QueryBuilder;
@@ -196,7 +198,8 @@ impl RollupDelta {
             )
         });
         let mut year: Vec<(YearKey<'_>, (i64, i64))> = Vec::new();
-        let mut months: HashMap<MonthGroup<'_>, HashMap<MonthOf, (i64, i64)>> = HashMap::new();
+        // Ordered by their text parts as they are filled (a few hundred groups).
+        let mut months: BTreeMap<MonthGroup<'_>, HashMap<MonthOf, (i64, i64)>> = BTreeMap::new();
         for &(parts, delta) in &parts {
             let group = months
                 .entry((
@@ -220,10 +223,8 @@ impl RollupDelta {
             );
             year[first..].sort_unstable_by_key(|&((_, y, fund_type), _)| (y, fund_type.key()));
         }
-        let mut groups: Vec<_> = months.into_iter().collect();
-        groups.sort_unstable_by_key(|(group, _)| *group);
         let mut month: Vec<(MonthKey<'_>, (i64, i64))> = Vec::new();
-        for ((supporter, prefecture, published), by_month) in groups {
+        for ((supporter, prefecture, published), by_month) in months {
             let first = month.len();
             month.extend(by_month.into_iter().filter(|(_, v)| *v != (0, 0)).map(
                 |((y, m, fund_type), v)| ((supporter, prefecture, published, y, m, fund_type), v),
